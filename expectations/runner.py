@@ -1,0 +1,154 @@
+"""Run a Great Expectations suite kept as JSON in `expectations/` on a polars frame.
+
+Each expectation carries `meta.rule` (the rule's name in results, messages and quarantine) and
+`meta.rule_class`, one of:
+
+- `blocking`: the file is refused, nothing is published;
+- `row_rejected`: the unexpected rows are quarantined under the rule's name, the rest loads;
+- `warning`: the unexpected rows load, flagged with the rule's name, and are counted.
+
+Suite parameters (`{"$PARAMETER": "min_rows"}`) are filled at run time, e.g. the row-count guard
+computed from the last published snapshot. GX is imported lazily: it costs seconds to import.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+import polars as pl
+
+RULE_CLASSES = ("blocking", "row_rejected", "warning")
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    rule: str
+    rule_class: str
+    expectation: str
+    column: str | None
+    success: bool
+    unexpected_count: int
+    unexpected_rows: tuple[int, ...] = ()
+    observed_value: Any = None
+    detail: str = ""
+
+    def message(self) -> str:
+        if self.detail:
+            return f"{self.rule}: {self.detail}"
+        target = f" on column {self.column!r}" if self.column else ""
+        if self.unexpected_count:
+            return f"{self.rule}{target}: {self.unexpected_count} row(s) break the rule"
+        return f"{self.rule}{target}: observed {self.observed_value!r}"
+
+
+@dataclass
+class ValidationOutcome:
+    suite: str
+    results: list[RuleResult]
+    document: dict[str, Any] = field(default_factory=dict)
+
+    def failures(self, rule_class: str) -> list[RuleResult]:
+        return [r for r in self.results if not r.success and r.rule_class == rule_class]
+
+    @property
+    def blocking_failed(self) -> bool:
+        return bool(self.failures("blocking"))
+
+    def rows_by_rule(self, rule_class: str) -> dict[str, list[int]]:
+        """Row positions (0-based, in the validated frame) per failed rule of that class."""
+        rows: dict[str, list[int]] = {}
+        for result in self.failures(rule_class):
+            rows.setdefault(result.rule, []).extend(result.unexpected_rows)
+        return rows
+
+    def summary(self) -> str:
+        broken = [r.message() for r in self.results if not r.success]
+        return "; ".join(broken) if broken else "all rules passed"
+
+
+def load_suite(suite_name: str) -> dict[str, Any]:
+    text = resources.files("expectations").joinpath(f"{suite_name}.json").read_text("utf-8")
+    suite = json.loads(text)
+    for expectation in suite["expectations"]:
+        meta = expectation.get("meta", {})
+        if meta.get("rule_class") not in RULE_CLASSES or not meta.get("rule"):
+            raise ValueError(
+                f"expectations/{suite_name}.json: {expectation['type']} needs meta.rule and "
+                f"meta.rule_class in {RULE_CLASSES}"
+            )
+    return suite
+
+
+def refusal(suite_name: str, rule: str, detail: str) -> ValidationOutcome:
+    """The outcome of a file refused before GX could see it (unreadable, a column missing)."""
+    result = RuleResult(
+        rule=rule,
+        rule_class="blocking",
+        expectation="file_structure",
+        column=None,
+        success=False,
+        unexpected_count=0,
+        detail=detail,
+    )
+    document = {"suite": suite_name, "success": False, "results": [result.__dict__]}
+    return ValidationOutcome(suite=suite_name, results=[result], document=document)
+
+
+def validate(
+    frame: pl.DataFrame, suite_name: str, parameters: dict[str, Any] | None = None
+) -> ValidationOutcome:
+    """Validate `frame` with the suite; row positions in results index into `frame`."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    suite_config = load_suite(suite_name)
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    suite = context.suites.add(gx.ExpectationSuite(**suite_config))
+    batch_definition = (
+        context.data_sources.add_pandas("frame")
+        .add_dataframe_asset(suite_name)
+        .add_batch_definition_whole_dataframe("whole")
+    )
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(name=suite_name, data=batch_definition, suite=suite)
+    )
+    run = definition.run(
+        batch_parameters={"dataframe": frame.to_pandas()},
+        expectation_parameters=parameters or {},
+        result_format={"result_format": "COMPLETE", "include_unexpected_rows": False},
+    )
+    results = []
+    for item in run.results:
+        config = item.expectation_config
+        if item.exception_info and item.exception_info.get("raised_exception"):
+            raise RuntimeError(
+                f"suite {suite_name}: {config.type} could not run: "
+                f"{item.exception_info.get('exception_message')}"
+            )
+        outcome = item.result or {}
+        results.append(
+            RuleResult(
+                rule=config.meta["rule"],
+                rule_class=config.meta["rule_class"],
+                expectation=config.type,
+                column=config.kwargs.get("column"),
+                success=bool(item.success),
+                unexpected_count=int(outcome.get("unexpected_count") or 0),
+                unexpected_rows=tuple(int(i) for i in outcome.get("unexpected_index_list") or ()),
+                observed_value=outcome.get("observed_value"),
+            )
+        )
+    document = run.to_json_dict()
+    for item in document.get("results", []):
+        # Row lists can be huge; the rows themselves go to quarantine/flags instead.
+        for key in ("unexpected_index_list", "unexpected_list", "partial_unexpected_index_list"):
+            item.get("result", {}).pop(key, None)
+    return ValidationOutcome(suite=suite_name, results=results, document=document)

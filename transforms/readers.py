@@ -1,0 +1,81 @@
+"""Shared low-level readers: encodings, delimiters, header normalisation.
+
+Publishers of French open data use UTF-8 (with or without BOM) or Windows-1252, comma or
+semicolon; headers drift in case, accents, spaces and punctuation between versions. Everything
+here is pure: bytes or a path in, Python values out.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from pathlib import Path
+
+from transforms.errors import SourceFormatError
+
+_HTML_START = re.compile(rb"^\s*(<!doctype html|<html|<head|<body)", re.IGNORECASE)
+
+
+def strip_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def normalise_header(name: str) -> str:
+    """`"  Complément d'adresse %"` → `"complement_d_adresse_pct"`: the key alias tables use."""
+    text = strip_accents(str(name)).replace("%", " pct ").lower()
+    text = re.sub(r"[^a-z0-9]+", "_", text)
+    return text.strip("_")
+
+
+def decode_text(data: bytes, file: str) -> str:
+    """Decode UTF-8 (BOM or not), falling back to Windows-1252; refuse binary or HTML."""
+    if not data.strip():
+        raise SourceFormatError(file, "file_not_empty", "the file is empty")
+    if _HTML_START.match(data[:512]):
+        raise SourceFormatError(
+            file, "file_parseable", "the file is an HTML page, not data (an error page?)"
+        )
+    if b"\x00" in data[:4096]:
+        raise SourceFormatError(file, "file_parseable", "the file is binary, not text")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """The delimiter of a CSV header line: the most frequent of `;`, `,`, tab outside quotes."""
+    unquoted = re.sub(r'"[^"]*"', "", header_line)
+    counts = {d: unquoted.count(d) for d in (";", ",", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > 0 else ","
+
+
+def read_csv_records(path: Path) -> tuple[list[str], list[list[str]]]:
+    """A delimited text file as (header, rows of strings); every cell kept as text."""
+    text = decode_text(path.read_bytes(), path.name)
+    first_line = text.split("\n", 1)[0]
+    delimiter = sniff_delimiter(first_line)
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+        records = list(reader)
+    except csv.Error as exc:
+        raise SourceFormatError(path.name, "file_parseable", f"malformed CSV: {exc}") from exc
+    records = [r for r in records if any(cell.strip() for cell in r)]
+    if not records:
+        raise SourceFormatError(path.name, "file_not_empty", "the file has no header")
+    header, rows = records[0], records[1:]
+    for number, row in enumerate(rows, start=2):
+        if len(row) > len(header) and any(cell.strip() for cell in row[len(header) :]):
+            raise SourceFormatError(
+                path.name,
+                "file_parseable",
+                f"{len(row)} fields where the header has {len(header)}",
+                row=number,
+            )
+    return header, rows
