@@ -1,0 +1,308 @@
+"""Footfall (fréquentation): the operators' feed, per espace × month × optional partner.
+
+No open dataset gives footfall per espace (SOURCES.md §4): the feed's format is defined by this
+project in `fsdata/reference/FOOTFALL_FORMAT.md`. This module reads one feed file (CSV, comma
+or semicolon, UTF-8 or Windows-1252, or Parquet) into a canonical frame. It refuses a file only
+for its structure (unreadable, a required column missing, a column twice); a bad value never
+crashes the read: the row is kept with a null value and a false check column, and the GX suite
+`expectations/footfall.json` sends it to quarantine under the rule's name.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from transforms.errors import SourceFormatError
+from transforms.partners import partner_key
+from transforms.readers import normalise_header, read_csv_records
+
+REQUIRED_COLUMNS = ("espace_id", "month", "requests")
+OPTIONAL_COLUMNS = ("partner", "resolved", "redirected")
+COUNT_COLUMNS = ("requests", "resolved", "redirected")
+
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "espace_id": ("espace_id", "id_espace", "identifiant_espace", "espace"),
+    "month": ("month", "mois"),
+    "requests": ("requests", "demandes", "nb_demandes", "nombre_demandes"),
+    "partner": ("partner", "partenaire", "operateur", "partner_code"),
+    "resolved": ("resolved", "resolues", "demandes_resolues", "nb_resolues"),
+    "redirected": ("redirected", "reorientees", "demandes_reorientees", "nb_reorientees"),
+}
+"""Normalised header (see `transforms.readers.normalise_header`) → canonical column."""
+
+_HEADER_TO_CANONICAL = {
+    alias: name for name, aliases in COLUMN_ALIASES.items() for alias in aliases
+}
+
+# A non-negative integer, optionally with thousands grouped by a space, a no-break space or a
+# narrow no-break space ("1 234"): what spreadsheets export in French locales.
+_INTEGER = r"^(\d+|\d{1,3}([ \u00a0\u202f]\d{3})+)$"
+_MONTH = r"^(\d{4})-(\d{2})(-01)?$"
+
+CHECK_COLUMNS = (
+    "espace_id_present",
+    "counts_are_integers",
+    "month_parseable",
+    "month_not_future",
+    "resolved_le_requests",
+    "counts_consistent",
+    "partner_known",
+)
+"""Derived boolean columns checked by `expectations/footfall.json`; never null."""
+
+
+def _parquet_records(path: Path) -> tuple[list[str], list[list[str | None]]]:
+    """A Parquet file as (header, rows of text), values rendered the way a CSV would hold them."""
+    try:
+        frame = pl.read_parquet(path)
+    except Exception as exc:  # polars raises several error types for a damaged file
+        raise SourceFormatError(path.name, "file_parseable", f"unreadable Parquet: {exc}") from exc
+    columns: list[pl.Series] = []
+    for series in frame.iter_columns():
+        dtype = series.dtype
+        if dtype.is_float():
+            integral = series.is_not_nan() & (series == series.round(0))
+            text = (
+                pl.select(
+                    pl.when(integral)
+                    .then(series.cast(pl.Int64, strict=False).cast(pl.String))
+                    .otherwise(series.cast(pl.String))
+                )
+                .to_series()
+                .alias(series.name)
+            )
+        elif isinstance(dtype, (pl.Date, pl.Datetime)):
+            text = series.dt.strftime("%Y-%m-%d")
+        else:
+            text = series.cast(pl.String, strict=False)
+        columns.append(text)
+    rows = [list(row) for row in zip(*(c.to_list() for c in columns), strict=True)]
+    return list(frame.columns), rows
+
+
+def _canonical_columns(header: list[str], file: str) -> list[str]:
+    """Canonical names for the header: known columns renamed, others kept as written."""
+    names: list[str] = []
+    for raw in header:
+        key = normalise_header(raw)
+        name = _HEADER_TO_CANONICAL.get(key, raw.strip())
+        if name in names:
+            raise SourceFormatError(
+                file, "column_names_unique", "the column appears twice", column=name
+            )
+        names.append(name)
+    for column in REQUIRED_COLUMNS:
+        if column not in names:
+            raise SourceFormatError(
+                file,
+                "required_column_present",
+                f"the column is missing (columns found: {', '.join(header)})",
+                column=column,
+            )
+    return names
+
+
+def _raw_frame(path: Path) -> tuple[pl.DataFrame, list[str]]:
+    """The file as text columns under canonical names, plus the names of the unknown columns."""
+    if path.suffix.lower() in (".parquet", ".pq"):
+        header, rows = _parquet_records(path)
+    else:
+        header, text_rows = read_csv_records(path)
+        rows = [list(r) for r in text_rows]
+    names = _canonical_columns(header, path.name)
+    width = len(names)
+    cleaned: list[list[str | None]] = []
+    for row in rows:
+        cells = (row + [None] * width)[:width]
+        values = [None if c is None or not str(c).strip() else str(c).strip() for c in cells]
+        cleaned.append(values)
+    data = {name: [r[i] for r in cleaned] for i, name in enumerate(names)}
+    frame = pl.DataFrame(data, schema=dict.fromkeys(names, pl.String))
+    for column in OPTIONAL_COLUMNS:
+        if column not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(column))
+    known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
+    extra = [n for n in names if n not in known]
+    return frame, extra
+
+
+def _count(column: str) -> tuple[pl.Expr, pl.Expr]:
+    """(parsed Int64 or null, whether the raw text is empty or a non-negative integer)."""
+    raw = pl.col(column)
+    is_int = raw.str.contains(_INTEGER)
+    digits = raw.str.replace_all(r"[ \u00a0\u202f]", "")
+    value = pl.when(is_int).then(digits.cast(pl.Int64, strict=False))
+    valid = raw.is_null() | value.is_not_null()
+    return value, valid
+
+
+def _extra_json(frame: pl.DataFrame, extra: list[str]) -> pl.Series:
+    if not extra:
+        return pl.Series("extra", ["{}"] * frame.height, dtype=pl.String)
+    values = [
+        json.dumps(dict(zip(extra, row, strict=True)), ensure_ascii=False)
+        for row in frame.select(extra).iter_rows()
+    ]
+    return pl.Series("extra", values, dtype=pl.String)
+
+
+def _partner_codes(frame: pl.DataFrame, aliases: pl.DataFrame | None) -> pl.Series:
+    if aliases is None:
+        from transforms.partners import default_partner_catalogue
+
+        aliases = default_partner_catalogue().aliases
+    lookup = aliases.group_by("alias_normalised").agg(pl.col("partner_code").unique())
+    lookup = lookup.filter(pl.col("partner_code").list.len() == 1).select(
+        "alias_normalised", pl.col("partner_code").list.first()
+    )
+    keys = frame.select(
+        pl.col("partner")
+        .map_elements(partner_key, return_dtype=pl.String)
+        .alias("alias_normalised")
+    )
+    return keys.join(lookup, on="alias_normalised", how="left", maintain_order="left")[
+        "partner_code"
+    ]
+
+
+def read_footfall(path: Path, aliases: pl.DataFrame | None, today: date) -> pl.DataFrame:
+    """Read one footfall feed file into the canonical frame (one row per file row).
+
+    Columns: `source_row` (Int64, 1 = first data row), `espace_id` (text), `month` (Date, first
+    of the month; null when unparseable), `partner_code` (null when the partner is empty, i.e.
+    all partners / not given, or unknown), `partner_raw` (text as written), `requests`,
+    `resolved`, `redirected` (Int64, null when absent or not a non-negative integer), `extra`
+    (JSON object text of the unknown columns, `{}` when none), `month_raw`, `requests_raw`,
+    `resolved_raw`, `redirected_raw` (text as written, for quarantine), `row_key` (text
+    `espace_id|month|partner`, unique within a file), then the check columns of CHECK_COLUMNS:
+
+    - `espace_id_present`: the espace id is not empty;
+    - `counts_are_integers`: `requests` is a non-negative integer and `resolved` / `redirected`
+      are empty or non-negative integers;
+    - `month_parseable`: the month is `YYYY-MM` (or `YYYY-MM-01`) with a month 01–12;
+    - `month_not_future`: the month is not after the month of `today` (true when unparseable:
+      that row fails `month_parseable` instead);
+    - `resolved_le_requests`: `resolved <= requests` (true when either is null);
+    - `counts_consistent`: `resolved + redirected <= requests` (true when any is null);
+    - `partner_known`: the partner is empty or maps to a partner_code through `aliases`.
+
+    `aliases` is `PartnerCatalogue.aliases`; None uses the catalogue kept in the repository.
+    The check "espace known and open during that month" (`espace_open_in_month`) needs the
+    espace history: it is made in the warehouse, not here.
+    """
+    frame, extra = _raw_frame(path)
+    first_of_month = date(today.year, today.month, 1)
+    requests, requests_ok = _count("requests")
+    resolved, resolved_ok = _count("resolved")
+    redirected, redirected_ok = _count("redirected")
+    month_parts = pl.col("month").str.extract_groups(_MONTH)
+    year = month_parts.struct.field("1").cast(pl.Int32, strict=False)
+    month_number = month_parts.struct.field("2").cast(pl.Int8, strict=False)
+    month = (
+        pl.when(month_number.is_between(1, 12))
+        .then(pl.date(year, month_number.cast(pl.Int32), 1))
+        .otherwise(None)
+    )
+    partner_codes = _partner_codes(frame, aliases)
+    typed = frame.with_columns(
+        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("source_row"),
+        month.alias("month"),
+        pl.col("month").alias("month_raw"),
+        partner_codes.alias("partner_code"),
+        pl.col("partner").alias("partner_raw"),
+        requests.alias("requests"),
+        resolved.alias("resolved"),
+        redirected.alias("redirected"),
+        pl.col("requests").alias("requests_raw"),
+        pl.col("resolved").alias("resolved_raw"),
+        pl.col("redirected").alias("redirected_raw"),
+        pl.col("espace_id").is_not_null().alias("espace_id_present"),
+        (pl.col("requests").is_not_null() & requests_ok & resolved_ok & redirected_ok).alias(
+            "counts_are_integers"
+        ),
+        _extra_json(frame, extra),
+    )
+    typed = typed.with_columns(
+        pl.col("month").is_not_null().alias("month_parseable"),
+        (pl.col("month").is_null() | (pl.col("month") <= first_of_month)).alias("month_not_future"),
+        (pl.col("resolved") <= pl.col("requests")).fill_null(True).alias("resolved_le_requests"),
+        ((pl.col("resolved") + pl.col("redirected")) <= pl.col("requests"))
+        .fill_null(True)
+        .alias("counts_consistent"),
+        (pl.col("partner_raw").is_null() | pl.col("partner_code").is_not_null()).alias(
+            "partner_known"
+        ),
+        pl.concat_str(
+            pl.coalesce(pl.col("espace_id"), pl.lit("")),
+            pl.coalesce(pl.col("month").cast(pl.String), pl.col("month_raw"), pl.lit("")),
+            pl.coalesce(
+                pl.col("partner_code"),
+                pl.col("partner_raw").map_elements(partner_key, return_dtype=pl.String),
+                pl.lit(""),
+            ),
+            separator="|",
+        ).alias("row_key"),
+    )
+    return typed.select(
+        "source_row",
+        "espace_id",
+        "month",
+        "partner_code",
+        "partner_raw",
+        "requests",
+        "resolved",
+        "redirected",
+        "extra",
+        "month_raw",
+        "requests_raw",
+        "resolved_raw",
+        "redirected_raw",
+        "row_key",
+        *CHECK_COLUMNS,
+    )
+
+
+def footfall_outliers(
+    history: pl.DataFrame, factor: float = 10.0, min_other_months: int = 3
+) -> pl.DataFrame:
+    """Rows whose `requests` is at least `factor` × the median of the same series' other months.
+
+    A series is one espace and one partner_code (null partner = all partners, its own series).
+    The median is taken over the series' other months only; it needs at least
+    `min_other_months` of them and must be above zero, otherwise the row is not judged.
+    `history` needs `espace_id`, `month`, `partner_code`, `requests`; the result has those
+    columns plus `median_requests` (Float64), sorted by espace_id, month, partner_code.
+    """
+    base = history.select("espace_id", "month", "partner_code", "requests").filter(
+        pl.col("requests").is_not_null() & pl.col("month").is_not_null()
+    )
+    base = base.with_row_index("row_id")
+    others = base.join(
+        base.select(
+            "espace_id",
+            "partner_code",
+            pl.col("month").alias("other_month"),
+            pl.col("requests").alias("other_requests"),
+        ),
+        on=["espace_id", "partner_code"],
+        how="inner",
+        nulls_equal=True,
+    ).filter(pl.col("other_month") != pl.col("month"))
+    medians = others.group_by("row_id").agg(
+        pl.col("other_requests").median().cast(pl.Float64).alias("median_requests"),
+        pl.col("other_month").n_unique().alias("other_months"),
+    )
+    flagged = (
+        base.join(medians, on="row_id", how="inner")
+        .filter(
+            (pl.col("other_months") >= min_other_months)
+            & (pl.col("median_requests") > 0)
+            & (pl.col("requests") >= factor * pl.col("median_requests"))
+        )
+        .select("espace_id", "month", "partner_code", "requests", "median_requests")
+    )
+    return flagged.sort(["espace_id", "month", "partner_code"], nulls_last=False)
