@@ -1,7 +1,7 @@
 """Write the synthetic observatory editions of this folder (invented values, real formats).
 
 Run from the repository root: `python fsdata/samples/observatoire/make_samples.py`. Needs the dev
-extras (openpyxl, odfpy). The output is deterministic: no randomness, no clock.
+extras (openpyxl, odfpy). The cell contents are deterministic: no randomness, no clock in the data.
 
 - `observatoire-edition-octobre-2022.csv`: a v1-era edition, semicolon, Windows-1252, old
   headers ("Réalisable En Ligne", "Tx_Recours_Demat"…), rates as fractions 0–1, no identifier;
