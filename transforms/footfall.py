@@ -17,7 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from transforms.errors import SourceFormatError
-from transforms.partners import partner_key
+from transforms.partners import default_partner_catalogue, partner_key
 from transforms.readers import normalise_header, read_csv_records
 
 REQUIRED_COLUMNS = ("espace_id", "month", "requests")
@@ -152,8 +152,6 @@ def _extra_json(frame: pl.DataFrame, extra: list[str]) -> pl.Series:
 
 def _partner_codes(frame: pl.DataFrame, aliases: pl.DataFrame | None) -> pl.Series:
     if aliases is None:
-        from transforms.partners import default_partner_catalogue
-
         aliases = default_partner_catalogue().aliases
     lookup = aliases.group_by("alias_normalised").agg(pl.col("partner_code").unique())
     lookup = lookup.filter(pl.col("partner_code").list.len() == 1).select(
