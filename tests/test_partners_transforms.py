@@ -186,6 +186,17 @@ def test_partners_active_on(catalogue: PartnerCatalogue) -> None:
         ("La Poste", "LA_POSTE"),
         ("Ministère de l'Intérieur", "FRANCE_TITRES"),
         ("MINISTERE DE L INTERIEUR", "FRANCE_TITRES"),
+        ("Caisse centrale de la Mutualité sociale agricole", "MSA"),
+        ("France Titres (Agence nationale des titres sécurisés)", "FRANCE_TITRES"),
+        ("France Travail (ex-Pôle emploi)", "FRANCE_TRAVAIL"),
+        # identifiers of the observatory's administrations table
+        ("cnaf", "CNAF"),
+        ("cnam", "CNAM"),
+        ("cnav", "CNAV"),
+        ("msa", "MSA"),
+        ("dgfip", "DGFIP"),
+        ("france_travail", "FRANCE_TRAVAIL"),
+        ("ants", "FRANCE_TITRES"),
         # not in the mapping table: found through the partner aliases
         ("Ameli", "CNAM"),
     ],
@@ -196,7 +207,9 @@ def test_administration_to_partner(
     assert partner_for_administration(administration, mapping, catalogue.aliases) == code
 
 
-@pytest.mark.parametrize("administration", ["Ministère des Armées", "URSSAF", "", "Caisse"])
+@pytest.mark.parametrize(
+    "administration", ["Ministère des Armées", "URSSAF", "urssaf", "dinum", "", "Caisse"]
+)
 def test_administration_not_a_partner(
     catalogue: PartnerCatalogue, mapping: pl.DataFrame, administration: str
 ) -> None:
