@@ -513,7 +513,8 @@ def read_edition(path: Path) -> EditionTable:
     known columns; rows above it (titles, notes) are ignored. A header maps to a canonical column
     through `COLUMN_ALIASES` after `normalise_header`; a second header mapping to an already
     mapped column, and every unknown header, is kept in `extra` (JSON object, source header →
-    cell text). Empty rows and footer notes (no title and at most one filled cell) are skipped.
+    cell text). Empty rows and notes (rows with at most one filled cell, e.g. a "Source : …"
+    footer) are skipped.
     """
     path = Path(path)
     rows = read_rows(path)
@@ -539,15 +540,13 @@ def read_edition(path: Path) -> EditionTable:
 
     records: dict[str, list[Any]] = {name: [] for name in ("source_row", *CANONICAL_COLUMNS)}
     extras: list[str] = []
-    title_position = positions["title"]
     for index in range(header_index + 1, len(rows)):
         row = rows[index]
         filled = [cell for cell in row if cell is not None]
         if not filled:
             continue
-        title = row[title_position] if title_position < len(row) else None
-        if title is None and len(filled) <= 1:
-            continue
+        if len(filled) <= 1:
+            continue  # a note or footer ("Source : …"): a démarche fills more than one cell
         records["source_row"].append(index + 1)
         for column in CANONICAL_COLUMNS:
             position = positions.get(column)
