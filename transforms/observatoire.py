@@ -586,6 +586,8 @@ NULL_REASONS: tuple[str, ...] = (
     "non_renseigne",
     "valeur_inconnue",
 )
+# One level vocabulary for every indicator, the observatory's colours: the source's labels
+# Optimal / Partiel / Faible (DLNUF, uptime, response time) are green / orange / red.
 LEVELS: tuple[str, ...] = ("green", "orange", "red")
 
 # Cell text (normalise_header form) → null reason. Cells of punctuation only ("–", "-") and
@@ -1117,13 +1119,27 @@ def demarche_key(
         raise ValueError("a démarche without identifier needs a title")
     aliases = title_aliases(title, administration, renames)
     if known_ids:
-        normalised = {(e, normalise_title(t)): i for (e, t), i in known_ids.items()}
+        normalised = normalise_known_ids(known_ids)
         for edition in (edition_id, "*"):
             for alias in [normalise_title(title), *aliases]:
                 found = normalised.get((edition or "*", alias))
                 if found:
                     return f"id:{_clean_id(found)}"
     return f"t:{aliases[0]}@{_admin_part(administration)}"
+
+
+class _NormalisedIds(dict[tuple[str, str], str]):
+    """A `known_ids` mapping whose titles are already normalised (built once per edition)."""
+
+
+def normalise_known_ids(known_ids: Mapping[tuple[str, str], str]) -> dict[tuple[str, str], str]:
+    """`known_ids` with titles in `normalise_title` form (idempotent, cheap when already done)."""
+    if isinstance(known_ids, _NormalisedIds):
+        return known_ids
+    return _NormalisedIds(
+        ((edition, normalise_title(title)), identifier)
+        for (edition, title), identifier in known_ids.items()
+    )
 
 
 def known_ids_from(table: EditionTable) -> dict[tuple[str, str], str]:
@@ -1158,6 +1174,8 @@ def demarches(
     """
     edition_id = edition.edition_id if isinstance(edition, Edition) else edition
     rename_rows = tuple(load_renames() if renames is None else renames)
+    if known_ids:
+        known_ids = normalise_known_ids(known_ids)
     frame = table.frame
     keys = [
         demarche_key(
