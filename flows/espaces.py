@@ -1,0 +1,365 @@
+"""Flow `espaces`: the France services listing, extract → parse → validate → load → export."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import polars as pl
+from prefect import flow, task
+from prefect.states import State
+
+from expectations.runner import ValidationOutcome, refusal, validate
+from flows.common import (
+    LoadFailed,
+    LoadRefused,
+    LoadSummary,
+    current_flow_run_id,
+    publish_artifact,
+    results_as_rows,
+    save_outcome,
+)
+from fsdata.config import Settings, load_settings
+from fsdata.fetch import FetchError, FetchResult, TransientFetchError, fetch
+from transforms.errors import SourceFormatError
+from transforms.espaces import parse_listing
+from warehouse import espaces as store
+from warehouse.archive import archive, sha256_of
+from warehouse.db import (
+    begin_load,
+    connect,
+    fetch_first,
+    finish_load,
+    record_validation,
+    transaction,
+)
+from warehouse.exports import export_table
+
+SOURCE = "espaces"
+SUITE = "espaces"
+EXPORTS = {
+    "espaces_history": "core.espaces",
+    "espaces_current": "marts.espaces_current",
+    "network_by_departement": "marts.network_by_departement",
+}
+# A guard bound no listing reaches, for the first snapshot or an operator's override.
+UNBOUNDED_ROWS = 10**12
+
+
+def _retry_only_transient(task: Any, task_run: Any, state: State) -> bool:
+    try:
+        state.result()
+    except TransientFetchError:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+@task(name="extract espaces")
+def extract(
+    settings: Settings, url: str, etag: str | None, last_modified: str | None
+) -> FetchResult:
+    return fetch(
+        url,
+        settings.home / "tmp",
+        allowed_hosts=settings.allowed_hosts,
+        max_bytes=settings.max_download_bytes,
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        etag=etag,
+        last_modified=last_modified,
+    )
+
+
+@task(name="parse espaces")
+def parse(file: Path, work_dir: Path, sha256: str) -> Path:
+    frame = parse_listing(file)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    frame_path = work_dir / f"{SOURCE}-{sha256[:16]}.parquet"
+    frame.write_parquet(frame_path)
+    return frame_path
+
+
+@task(name="validate espaces")
+def validate_frame(
+    frame_path: Path, parameters: dict[str, int], result_path: Path
+) -> ValidationOutcome:
+    outcome = validate(pl.read_parquet(frame_path), SUITE, parameters)
+    save_outcome(outcome, result_path)
+    return outcome
+
+
+@task(name="load espaces")
+def load(
+    settings: Settings,
+    load_id: int,
+    as_of: date,
+    file: Path,
+    sha256: str,
+    frame_path: Path,
+    outcome: ValidationOutcome,
+) -> LoadSummary:
+    frame = pl.read_parquet(frame_path).with_row_index("position")
+    rejected = outcome.rows_by_rule("row_rejected")
+    warned = outcome.rows_by_rule("warning")
+    flags: dict[int, list[str]] = {}
+    for rule, positions in warned.items():
+        for position in positions:
+            flags.setdefault(position, []).append(rule)
+    rejected_positions = {p for positions in rejected.values() for p in positions}
+    quarantined = [
+        {"source_row": row["source_row"], "rule": rule, "record": row}
+        for rule, positions in rejected.items()
+        for row in frame.filter(pl.col("position").is_in(positions)).drop("position").to_dicts()
+    ]
+    accepted = (
+        frame.filter(~pl.col("position").is_in(list(rejected_positions)))
+        .with_columns(
+            pl.col("position")
+            .map_elements(lambda p: flags.get(p, []), return_dtype=pl.List(pl.String))
+            .alias("quality_flags")
+        )
+        .drop("position")
+    )
+    raw_path = archive(file, settings.raw_dir, SOURCE, as_of, sha256)
+    with connect(settings.warehouse_path) as con, transaction(con):
+        changes = store.publish_snapshot(
+            con, load_id=load_id, as_of=as_of, accepted=accepted, quarantined=quarantined
+        )
+        rows_warned = sum(1 for p in flags if p not in rejected_positions)
+        message = (
+            f"published {accepted.height} espaces as of {as_of}: {changes.opened} opened, "
+            f"{changes.closed} closed, {changes.changed} changed"
+        )
+        record_validation(con, load_id, SUITE, results_as_rows(outcome))
+        finish_load(
+            con,
+            load_id,
+            "published",
+            message,
+            rows_loaded=accepted.height,
+            rows_quarantined=len(quarantined),
+            rows_warned=rows_warned,
+            raw_path=str(raw_path),
+        )
+    return LoadSummary(
+        source=SOURCE,
+        status="published",
+        load_id=load_id,
+        as_of=as_of.isoformat(),
+        file=file.name,
+        sha256=sha256,
+        message=message,
+        rows_read=frame.height,
+        rows_loaded=accepted.height,
+        rows_quarantined=len(quarantined),
+        rows_warned=rows_warned,
+        warnings={rule: len(positions) for rule, positions in warned.items()},
+        changes={
+            "open before": changes.open_before,
+            "open after": changes.open_after,
+            "opened": changes.opened,
+            "closed": changes.closed,
+            "changed": changes.changed,
+        },
+    )
+
+
+@task(name="export espaces")
+def export(settings: Settings) -> list[str]:
+    written: list[str] = []
+    with connect(settings.warehouse_path) as con:
+        for name, table in EXPORTS.items():
+            written += [
+                str(p) for p in export_table(con, table, settings.exports_dir / SOURCE, name)
+            ]
+    return written
+
+
+@flow(name="espaces", log_prints=True)
+def espaces(
+    home: str,
+    file: str | None = None,
+    as_of: str | None = None,
+    accept_row_count: bool = False,
+    config: str | None = None,
+) -> dict[str, Any]:
+    """Load the espace listing: the live source when `file` is None, else that local file
+    as the listing of `as_of`. Raises LoadRefused / LoadFailed when nothing was published."""
+    settings = load_settings(home, config)
+    try:
+        if file is None:
+            summary = _refresh(settings, accept_row_count)
+        else:
+            if as_of is None:
+                raise ValueError("a local file needs the date it is the listing of (as_of)")
+            path = Path(file)
+            summary = _process(
+                settings, path, sha256_of(path), date.fromisoformat(as_of), accept_row_count
+            )
+    except (LoadRefused, LoadFailed) as exc:
+        status = "rejected" if isinstance(exc, LoadRefused) else "failed"
+        publish_artifact(LoadSummary(source=SOURCE, status=status, message=str(exc), file=file))
+        raise
+    print(summary.message)
+    publish_artifact(summary)
+    return summary.to_dict()
+
+
+def _refresh(settings: Settings, accept_row_count: bool) -> LoadSummary:
+    url = settings.source_url(SOURCE)
+    with connect(settings.warehouse_path) as con:
+        cached = fetch_first(
+            con.execute(
+                "select etag, last_modified from meta.http_state where source = ? and url = ?",
+                [SOURCE, url],
+            )
+        )
+    etag, last_modified = cached if cached else (None, None)
+    extract_with_retries = extract.with_options(
+        retries=settings.fetch_retries,
+        retry_delay_seconds=list(settings.retry_delays),
+        retry_condition_fn=_retry_only_transient,
+    )
+    try:
+        fetched = extract_with_retries(settings, url, etag, last_modified)
+    except FetchError as exc:
+        with connect(settings.warehouse_path) as con:
+            load_id = begin_load(con, SOURCE, url=url, flow_run_id=current_flow_run_id())
+            finish_load(con, load_id, "failed", f"fetch failed: {exc}")
+        raise LoadFailed(f"{SOURCE}: fetch failed: {exc}") from exc
+    if fetched.not_modified:
+        with connect(settings.warehouse_path) as con:
+            load_id = begin_load(con, SOURCE, url=url, flow_run_id=current_flow_run_id())
+            message = "unchanged: the server answered 304 Not Modified"
+            finish_load(con, load_id, "unchanged", message)
+        return LoadSummary(source=SOURCE, status="unchanged", load_id=load_id, message=message)
+    assert fetched.path is not None and fetched.sha256 is not None
+    suffix = Path(urlsplit(fetched.final_url).path).suffix.lower()
+    if suffix not in (".csv", ".geojson", ".json"):
+        suffix = ".geojson" if "json" in (fetched.content_type or "") else ".csv"
+    named = fetched.path.with_suffix(suffix)
+    fetched.path.rename(named)
+    try:
+        summary = _process(settings, named, fetched.sha256, date.today(), accept_row_count, fetched)
+    finally:
+        named.unlink(missing_ok=True)
+    return summary
+
+
+def _process(
+    settings: Settings,
+    file: Path,
+    sha256: str,
+    as_of: date,
+    accept_row_count: bool,
+    fetched: FetchResult | None = None,
+) -> LoadSummary:
+    options = {"accept_row_count": accept_row_count}
+    with connect(settings.warehouse_path) as con:
+        load_id = begin_load(
+            con,
+            SOURCE,
+            as_of=as_of,
+            file_name=file.name,
+            sha256=sha256,
+            size_bytes=file.stat().st_size,
+            url=fetched.url if fetched else None,
+            options=options,
+            flow_run_id=current_flow_run_id(),
+        )
+        latest = store.latest_snapshot(con)
+        in_force = store.effective_sha256(con, as_of)
+        # A live refresh that brings back the latest file is unchanged whatever the date.
+        if in_force == sha256 or (fetched is not None and latest and latest[1] == sha256):
+            message = f"unchanged: {file.name} is already the listing in force"
+            finish_load(con, load_id, "unchanged", message)
+            _remember_http_state(con, fetched, sha256)
+            return LoadSummary(
+                source=SOURCE,
+                status="unchanged",
+                load_id=load_id,
+                as_of=as_of.isoformat(),
+                file=file.name,
+                sha256=sha256,
+                message=message,
+            )
+        neighbour_rows = store.neighbour_row_count(con, as_of)
+
+    validation_path = settings.validation_dir / SOURCE / f"load-{load_id}.json"
+    try:
+        frame_path = parse(file, settings.home / "work", sha256)
+    except SourceFormatError as exc:
+        outcome = refusal(SUITE, exc.rule, exc.detail)
+        save_outcome(outcome, validation_path)
+        _reject(settings, load_id, file, as_of, sha256, outcome, str(exc))
+        raise LoadRefused(str(exc)) from exc
+
+    parameters = {"min_rows": 0, "max_rows": UNBOUNDED_ROWS}
+    if neighbour_rows and not accept_row_count:
+        parameters = {
+            "min_rows": int(neighbour_rows * (1 - settings.row_count_max_fall) + 0.999999),
+            "max_rows": int(neighbour_rows * settings.row_count_max_rise),
+        }
+    outcome = validate_frame(frame_path, parameters, validation_path)
+    rows_read = pl.scan_parquet(frame_path).select(pl.len()).collect().item()
+    try:
+        if outcome.blocking_failed:
+            reasons = "; ".join(r.message() for r in outcome.failures("blocking"))
+            if any(r.rule == "row_count_guard" for r in outcome.failures("blocking")):
+                reasons += (
+                    f" (expected {parameters['min_rows']}..{parameters['max_rows']} rows from "
+                    f"the neighbouring snapshot's {neighbour_rows}; if the change is real, "
+                    "load again with --accept-row-count)"
+                )
+            message = f"{file.name}: refused: {reasons}"
+            _reject(settings, load_id, file, as_of, sha256, outcome, message, rows_read)
+            raise LoadRefused(message)
+        summary = load(settings, load_id, as_of, file, sha256, frame_path, outcome)
+    finally:
+        frame_path.unlink(missing_ok=True)
+    with connect(settings.warehouse_path) as con:
+        _remember_http_state(con, fetched, sha256)
+    summary.exports = export(settings)
+    return summary
+
+
+def _reject(
+    settings: Settings,
+    load_id: int,
+    file: Path,
+    as_of: date,
+    sha256: str,
+    outcome: ValidationOutcome,
+    message: str,
+    rows_read: int | None = None,
+) -> None:
+    kept = settings.home / "rejected" / SOURCE / f"{as_of.isoformat()}_{sha256[:16]}{file.suffix}"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    if not kept.exists():
+        shutil.copyfile(file, kept)
+    with connect(settings.warehouse_path) as con, transaction(con):
+        record_validation(con, load_id, SUITE, results_as_rows(outcome))
+        finish_load(con, load_id, "rejected", message, rows_read=rows_read, raw_path=str(kept))
+
+
+def _remember_http_state(con: Any, fetched: FetchResult | None, sha256: str) -> None:
+    if fetched is None:
+        return
+    con.execute(
+        """
+        insert or replace into meta.http_state
+        values ($source, $url, $etag, $last_modified, $sha256, current_timestamp)
+        """,
+        {
+            "source": SOURCE,
+            "url": fetched.url,
+            "etag": fetched.etag,
+            "last_modified": fetched.last_modified,
+            "sha256": sha256,
+        },
+    )

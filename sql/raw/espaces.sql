@@ -1,0 +1,40 @@
+-- Every accepted espace listing as loaded: one row per source row, canonical columns as
+-- parsed by transforms/espaces.py, warnings in quality_flags, unknown columns in extra.
+create schema if not exists raw;
+
+create table if not exists raw.espaces (
+    load_id bigint not null,
+    as_of date not null,
+    source_row integer not null,
+    espace_id varchar not null,
+    name varchar,
+    type varchar,
+    format varchar,
+    address varchar,
+    address_complement varchar,
+    postcode varchar,
+    insee_com varchar,
+    commune varchar,
+    insee_dep varchar,
+    latitude double,
+    longitude double,
+    phone varchar,
+    email varchar,
+    website varchar,
+    hours_monday varchar,
+    hours_tuesday varchar,
+    hours_wednesday varchar,
+    hours_thursday varchar,
+    hours_friday varchar,
+    hours_saturday varchar,
+    hours_sunday varchar,
+    appointment boolean,
+    labellisation_date date,
+    group_name varchar,
+    comment varchar,
+    type_label varchar,
+    format_label varchar,
+    coordinates_check varchar,
+    quality_flags varchar[],
+    extra json
+);

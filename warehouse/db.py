@@ -1,0 +1,169 @@
+"""The DuckDB warehouse: connect, run SQL files from `sql/`, record load attempts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+# Models a source needs, in dependency order; each is sql/<layer>/<name>.sql.
+SCHEMA_MODELS = ("meta/tables", "raw/espaces", "staging/espaces", "core/espaces")
+
+
+def fetch_first(result: duckdb.DuckDBPyConnection) -> tuple[Any, ...] | None:
+    """The first row of a query, reading the result to its end: DuckDB refuses new work on a
+    connection whose previous result was left half-read."""
+    rows = result.fetchall()
+    return rows[0] if rows else None
+
+
+def sql_text(model: str) -> str:
+    layer, name = model.split("/")
+    return resources.files("sql").joinpath(layer, f"{name}.sql").read_text("utf-8")
+
+
+def statements(sql: str) -> list[str]:
+    """Split a model file into statements: each ends with `;` at the end of a line."""
+    found, current = [], []
+    for line in sql.splitlines():
+        current.append(line)
+        if line.rstrip().endswith(";"):
+            found.append("\n".join(current))
+            current = []
+    tail = "\n".join(current)
+    if tail.strip() and any(
+        not part.strip().startswith("--") for part in tail.splitlines() if part.strip()
+    ):
+        found.append(tail)
+    return found
+
+
+def run_model(
+    con: duckdb.DuckDBPyConnection, model: str, parameters: dict[str, Any] | None = None
+) -> None:
+    for statement in statements(sql_text(model)):
+        used = {k: v for k, v in (parameters or {}).items() if f"${k}" in statement}
+        con.execute(statement, used) if used else con.execute(statement)
+
+
+@contextmanager
+def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        if not read_only:
+            for model in SCHEMA_MODELS:
+                run_model(con, model)
+        yield con
+    finally:
+        con.close()
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """All or nothing: a failure anywhere rolls every table back as it was."""
+    con.execute("begin transaction")
+    try:
+        yield con
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")
+
+
+def begin_load(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    *,
+    as_of: Any = None,
+    file_name: str | None = None,
+    sha256: str | None = None,
+    size_bytes: int | None = None,
+    url: str | None = None,
+    options: dict[str, Any] | None = None,
+    flow_run_id: str | None = None,
+) -> int:
+    """Record the attempt before doing anything, so even a crash leaves a trace."""
+    row = fetch_first(
+        con.execute(
+            """
+        insert into meta.loads
+            (source, as_of, file_name, sha256, size_bytes, url, options, flow_run_id, status)
+        values ($source, $as_of, $file_name, $sha256, $size_bytes, $url, $options,
+                $flow_run_id, 'running')
+        returning load_id
+        """,
+            {
+                "source": source,
+                "as_of": as_of,
+                "file_name": file_name,
+                "sha256": sha256,
+                "size_bytes": size_bytes,
+                "url": url,
+                "options": json.dumps(options or {}),
+                "flow_run_id": flow_run_id,
+            },
+        )
+    )
+    assert row is not None
+    return int(row[0])
+
+
+def finish_load(
+    con: duckdb.DuckDBPyConnection,
+    load_id: int,
+    status: str,
+    message: str,
+    **counts: Any,
+) -> None:
+    allowed = {"rows_read", "rows_loaded", "rows_quarantined", "rows_warned", "raw_path"}
+    unknown = set(counts) - allowed
+    if unknown:
+        raise ValueError(f"unknown load fields {sorted(unknown)}")
+    values = {name: counts.get(name) for name in allowed}
+    con.execute(
+        """
+        update meta.loads set
+            status = $status, message = $message, finished_at = current_timestamp,
+            rows_read = coalesce($rows_read, rows_read),
+            rows_loaded = coalesce($rows_loaded, rows_loaded),
+            rows_quarantined = coalesce($rows_quarantined, rows_quarantined),
+            rows_warned = coalesce($rows_warned, rows_warned),
+            raw_path = coalesce($raw_path, raw_path)
+        where load_id = $load_id
+        """,
+        {"status": status, "message": message, "load_id": load_id, **values},
+    )
+
+
+def record_validation(
+    con: duckdb.DuckDBPyConnection, load_id: int, suite: str, results: list[dict[str, Any]]
+) -> None:
+    for result in results:
+        con.execute(
+            """
+            insert into meta.validation_results values
+                ($load_id, $suite, $rule, $rule_class, $expectation, $column, $success,
+                 $unexpected_count, $observed_value, $message)
+            """,
+            {
+                "load_id": load_id,
+                "suite": suite,
+                "rule": result["rule"],
+                "rule_class": result["rule_class"],
+                "expectation": result["expectation"],
+                "column": result.get("column"),
+                "success": result["success"],
+                "unexpected_count": result.get("unexpected_count", 0),
+                "observed_value": None
+                if result.get("observed_value") is None
+                else str(result["observed_value"]),
+                "message": result.get("message"),
+            },
+        )

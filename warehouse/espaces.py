@@ -1,0 +1,200 @@
+"""Loading an espace listing snapshot into the warehouse and keeping the history right.
+
+A snapshot is the listing as of one date. Publishing one, in a single transaction: its rows go
+to `raw.espaces`, its quarantined rows to `meta.quarantine`, `meta.snapshots` points the date
+at this load (a later load for the same date replaces the earlier), then `core.espaces` is
+rewound to that date and every snapshot from it on is replayed in order, which is the plain
+append of one snapshot in the usual case and a correct rebuild for a backfill.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from warehouse.db import fetch_first, run_model
+
+SOURCE = "espaces"
+MART_MODELS = ("marts/espaces_current", "marts/network_by_departement")
+
+RAW_COLUMNS = (
+    "source_row", "espace_id", "name", "type", "format", "address", "address_complement",
+    "postcode", "insee_com", "commune", "insee_dep", "latitude", "longitude", "phone", "email",
+    "website", "hours_monday", "hours_tuesday", "hours_wednesday", "hours_thursday",
+    "hours_friday", "hours_saturday", "hours_sunday", "appointment", "labellisation_date",
+    "group_name", "comment", "type_label", "format_label", "coordinates_check",
+    "quality_flags", "extra",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SnapshotChanges:
+    open_before: int
+    open_after: int
+    opened: int
+    closed: int
+    changed: int
+
+
+def effective_sha256(con: duckdb.DuckDBPyConnection, as_of: date) -> str | None:
+    """Checksum of the file currently in force for that date, if any."""
+    row = fetch_first(
+        con.execute(
+            """
+        select loads.sha256 from meta.snapshots
+        join meta.loads using (load_id)
+        where snapshots.source = $source and snapshots.as_of = $as_of
+        """,
+            {"source": SOURCE, "as_of": as_of},
+        )
+    )
+    return row[0] if row else None
+
+
+def latest_snapshot(con: duckdb.DuckDBPyConnection) -> tuple[date, str] | None:
+    row = fetch_first(
+        con.execute(
+            """
+        select snapshots.as_of, loads.sha256 from meta.snapshots
+        join meta.loads using (load_id)
+        where snapshots.source = $source
+        order by snapshots.as_of desc limit 1
+        """,
+            {"source": SOURCE},
+        )
+    )
+    return (row[0], row[1]) if row else None
+
+
+def neighbour_row_count(con: duckdb.DuckDBPyConnection, as_of: date) -> int | None:
+    """Rows of the published snapshot the new one is compared with: the closest one before
+    that date, else the closest after it (a backfill older than everything)."""
+    row = fetch_first(
+        con.execute(
+            """
+        select loads.rows_loaded from meta.snapshots
+        join meta.loads using (load_id)
+        where snapshots.source = $source and snapshots.as_of <> $as_of
+        order by (snapshots.as_of > $as_of), abs(datediff('day', snapshots.as_of, $as_of))
+        limit 1
+        """,
+            {"source": SOURCE, "as_of": as_of},
+        )
+    )
+    return int(row[0]) if row else None
+
+
+def open_count(con: duckdb.DuckDBPyConnection, day: date) -> int:
+    row = fetch_first(
+        con.execute(
+            """
+        select count(*) from core.espaces
+        where valid_from <= $day and (valid_to is null or $day < valid_to)
+        """,
+            {"day": day},
+        )
+    )
+    return int(row[0]) if row else 0
+
+
+def publish_snapshot(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    load_id: int,
+    as_of: date,
+    accepted: pl.DataFrame,
+    quarantined: list[dict[str, Any]],
+) -> SnapshotChanges:
+    """Write one validated snapshot and bring history and marts up to date (caller commits)."""
+    previous = fetch_first(
+        con.execute(
+            "select max(as_of) from meta.snapshots where source = $source and as_of < $as_of",
+            {"source": SOURCE, "as_of": as_of},
+        )
+    )
+    previous_date = previous[0] if previous else None
+    open_before = open_count(con, previous_date) if previous_date else 0
+
+    incoming = accepted.select(RAW_COLUMNS).with_columns(
+        pl.lit(load_id, dtype=pl.Int64).alias("load_id"), pl.lit(as_of).alias("as_of")
+    )
+    con.register("incoming_espaces", incoming.to_arrow())
+    try:
+        con.execute("insert into raw.espaces by name select * from incoming_espaces")
+    finally:
+        con.unregister("incoming_espaces")
+    for item in quarantined:
+        con.execute(
+            "insert into meta.quarantine values ($load_id, $source, $row, $rule, $record)",
+            {
+                "load_id": load_id,
+                "source": SOURCE,
+                "row": item["source_row"],
+                "rule": item["rule"],
+                "record": json.dumps(item["record"], ensure_ascii=False, default=str),
+            },
+        )
+    con.execute(
+        """
+        insert or replace into meta.snapshots (source, as_of, load_id)
+        values ($source, $as_of, $load_id)
+        """,
+        {"source": SOURCE, "as_of": as_of, "load_id": load_id},
+    )
+    replay_history(con, as_of)
+    rebuild_marts(con)
+
+    changes = fetch_first(
+        con.execute(
+            """
+        select
+            count(*) filter (where valid_from = $as_of and not exists (
+                select 1 from core.espaces p
+                where p.espace_id = v.espace_id and p.valid_to = v.valid_from)) as opened,
+            count(*) filter (where valid_to = $as_of and not exists (
+                select 1 from core.espaces n
+                where n.espace_id = v.espace_id and n.valid_from = v.valid_to)) as closed,
+            count(*) filter (where valid_from = $as_of and exists (
+                select 1 from core.espaces p
+                where p.espace_id = v.espace_id and p.valid_to = v.valid_from)) as changed
+        from core.espaces v
+        """,
+            {"as_of": as_of},
+        )
+    )
+    assert changes is not None
+    opened, closed, changed = (int(c) for c in changes)
+    if previous_date is None:
+        opened = 0  # the history starts here: nothing can be called an opening
+    return SnapshotChanges(
+        open_before=open_before,
+        open_after=open_count(con, as_of),
+        opened=opened,
+        closed=closed,
+        changed=changed,
+    )
+
+
+def replay_history(con: duckdb.DuckDBPyConnection, from_date: date) -> None:
+    """Rebuild `core.espaces` from `from_date` on: rewind, then apply each snapshot in order."""
+    run_model(con, "core/espaces__rewind", {"as_of": from_date})
+    dates = [
+        row[0]
+        for row in con.execute(
+            "select as_of from meta.snapshots where source = $source and as_of >= $from "
+            "order by as_of",
+            {"source": SOURCE, "from": from_date},
+        ).fetchall()
+    ]
+    for day in dates:
+        run_model(con, "core/espaces__apply_snapshot", {"as_of": day})
+
+
+def rebuild_marts(con: duckdb.DuckDBPyConnection) -> None:
+    for model in MART_MODELS:
+        run_model(con, model)

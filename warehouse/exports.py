@@ -1,0 +1,78 @@
+"""Open-data exports: Parquet (zstd) and CSV (UTF-8, comma, ISO dates) of warehouse tables.
+
+Each file is written beside its final place under a temporary name, then renamed over it: a
+reader sees the previous complete file or the new complete file, never half of one.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import duckdb
+
+from warehouse.db import fetch_first
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _checked(name: str) -> str:
+    if not _NAME.match(name):
+        raise ValueError(f"invalid export name {name!r}")
+    return name
+
+
+def _table_identifier(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    schema, _, name = table.partition(".")
+    found = fetch_first(
+        con.execute(
+            "select 1 from information_schema.tables where table_schema = ? and table_name = ?",
+            [schema, name],
+        )
+    )
+    if not found:
+        raise ValueError(f"no table {table!r} to export")
+    return f'"{schema}"."{name}"'
+
+
+def _csv_select(con: duckdb.DuckDBPyConnection, identifier: str) -> str:
+    columns = con.execute(f"select * from {identifier} limit 0").description
+    parts = []
+    for column in columns:
+        quoted = '"' + column[0].replace('"', '""') + '"'
+        type_name = str(column[1]).upper()
+        if type_name in ("VARCHAR", "STRING", "JSON"):
+            # A spreadsheet executes a cell starting with one of these: quote such text.
+            parts.append(
+                f"case when left({quoted}, 1) in ('=', '+', '-', '@', chr(9), chr(13)) "
+                f"then '''' || {quoted} else {quoted} end as {quoted}"
+            )
+        elif type_name in ("DOUBLE", "FLOAT"):
+            parts.append(f"round({quoted}, 6) as {quoted}")
+        else:
+            parts.append(quoted)
+    return f"select {', '.join(parts)} from {identifier}"
+
+
+def export_table(
+    con: duckdb.DuckDBPyConnection, table: str, dataset_dir: Path, name: str
+) -> list[Path]:
+    """Write `<dataset_dir>/<name>.parquet` and `.csv` from `table`, each atomically."""
+    identifier = _table_identifier(con, table)
+    dataset_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for suffix, query, options in (
+        (".parquet", f"select * from {identifier}", "(format parquet, compression zstd)"),
+        (".csv", _csv_select(con, identifier), "(format csv, header true, delimiter ',')"),
+    ):
+        final = dataset_dir / f"{_checked(name)}{suffix}"
+        temporary = dataset_dir / f".{name}{suffix}.tmp-{os.getpid()}"
+        try:
+            target = str(temporary).replace("'", "''")
+            con.execute(f"copy ({query}) to '{target}' {options}")
+            os.replace(temporary, final)
+        finally:
+            temporary.unlink(missing_ok=True)
+        written.append(final)
+    return written
