@@ -258,8 +258,8 @@ create table core.commune_nearest_espace (
     as_of DATE, vintage INTEGER, code_insee VARCHAR, espace_id VARCHAR, distance_km DOUBLE
 );
 create table core.espaces (
-    espace_id VARCHAR, valid_from DATE, valid_to DATE, name VARCHAR, insee_dep VARCHAR,
-    latitude DOUBLE, longitude DOUBLE
+    espace_id VARCHAR, valid_from DATE, valid_to DATE, name VARCHAR, insee_com VARCHAR,
+    insee_dep VARCHAR, latitude DOUBLE, longitude DOUBLE
 );
 """
 
@@ -274,9 +274,26 @@ def run_marts(
     con.executemany("insert into core.communes values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", communes)
     if nearest:
         con.executemany("insert into core.commune_nearest_espace values (?, ?, ?, ?, ?)", nearest)
-    con.executemany("insert into core.espaces values (?, ?, ?, ?, ?, ?, ?)", espaces)
+    con.executemany("insert into core.espaces values (?, ?, ?, ?, ?, ?, ?, ?)", espaces)
+    run_models(con)
+
+
+def run_models(con: duckdb.DuckDBPyConnection) -> None:
+    """Run both models statement by statement, as the warehouse does: each statement ends
+    with `;` at the end of a line."""
     for model in ("coverage", "communes_far"):
-        con.execute((REPO / "sql" / "marts" / f"{model}.sql").read_text("utf-8"))
+        current: list[str] = []
+        for line in (REPO / "sql" / "marts" / f"{model}.sql").read_text("utf-8").splitlines():
+            current.append(line)
+            if line.rstrip().endswith(";"):
+                statement = "\n".join(current)
+                assert any(
+                    part.strip() and not part.strip().startswith("--")
+                    for part in statement.splitlines()
+                ), f"{model}.sql: a comment line ends with ';'"
+                con.execute(statement)
+                current = []
+        assert not "\n".join(current).strip()
 
 
 HAND_COMMUNES = [
@@ -303,13 +320,13 @@ HAND_NEAREST = [
     (EARLIER, 2021, "97401", None, None),
 ]
 HAND_ESPACES = [
-    # id, valid_from, valid_to, name, insee_dep, lat, lon
-    ("e1", date(2023, 1, 1), None, "FS Alpha", "01", 46.0, 5.0),
-    ("e2", date(2023, 1, 1), date(2024, 1, 1), "FS Bravo", "01", 46.1, 5.1),  # closed on LATEST
-    ("e3", date(2023, 1, 1), date(2024, 1, 1), "FS Ajaccio (old name)", "2A", 41.9, 8.7),
-    ("e3", date(2024, 1, 1), None, "FS Ajaccio", "2A", 41.9, 8.7),
-    ("e4", date(2024, 2, 1), None, "FS later", "2A", 41.6, 9.0),  # not open yet
-    ("e5", date(2023, 1, 1), None, "FS Saint-Martin", "978", 18.07, -63.05),
+    # id, valid_from, valid_to, name, insee_com, insee_dep, lat, lon
+    ("e1", date(2023, 1, 1), None, "FS Alpha", "01001", "01", 46.0, 5.0),
+    ("e2", date(2023, 1, 1), date(2024, 1, 1), "FS Bravo", "01002", "01", 46.1, 5.1),  # closed
+    ("e3", date(2023, 1, 1), date(2024, 1, 1), "FS Ajaccio (old)", "2A001", "2A", 41.9, 8.7),
+    ("e3", date(2024, 1, 1), None, "FS Ajaccio", "2A001", "2A", 41.9, 8.7),
+    ("e4", date(2024, 2, 1), None, "FS later", "2A002", "2A", 41.6, 9.0),  # not open yet
+    ("e5", date(2023, 1, 1), None, "FS Saint-Martin", "97801", "978", 18.07, -63.05),
 ]
 
 
@@ -390,7 +407,8 @@ def test_coverage_mart_levels_by_hand(marts: duckdb.DuckDBPyConnection) -> None:
     assert reunion["pop_beyond_20km"] == 400
     rural = coverage_row(marts, LATEST, "densite", "rural")
     assert rural["population"] == 3800
-    assert rural["n_espaces"] is None
+    assert rural["n_espaces"] == 1  # e3, through its commune Charlie; e2 closed, e4 not open
+    assert coverage_row(marts, LATEST, "densite", "urbain")["n_espaces"] == 1  # e1
     assert rural["median_distance_km"] == 8.0
     assert rural["mean_distance_km"] == pytest.approx((3000 * 8 + 500 * 23) / 3500, abs=1e-3)
     earlier = coverage_row(marts, EARLIER, "france", "FR")
@@ -529,6 +547,7 @@ def test_real_coverage_mart_totals(real_inputs: tuple[pl.DataFrame, pl.DataFrame
         pl.lit(date(2024, 8, 1)).alias("valid_from"),
         pl.lit(None, dtype=pl.Date).alias("valid_to"),
         pl.lit("").alias("name"),
+        pl.lit(None, dtype=pl.String).alias("insee_com"),
         "insee_dep",
         "latitude",
         "longitude",
@@ -539,8 +558,7 @@ def test_real_coverage_mart_totals(real_inputs: tuple[pl.DataFrame, pl.DataFrame
     con.execute("insert into core.communes select * from communes_frame")
     con.execute("insert into core.commune_nearest_espace select * from nearest_frame")
     con.execute("insert into core.espaces select * from espaces_frame")
-    for model in ("coverage", "communes_far"):
-        con.execute((REPO / "sql" / "marts" / f"{model}.sql").read_text("utf-8"))
+    run_models(con)
     france = coverage_row(con, as_of, "france", "FR")
     assert france["population"] == communes["population"].sum() == 67_406_310
     assert france["n_communes"] == 34_976

@@ -7,15 +7,16 @@
 --       dep_code VARCHAR, reg_code VARCHAR, population BIGINT, latitude DOUBLE,
 --       longitude DOUBLE, density_class VARCHAR)
 --   core.commune_nearest_espace (as_of DATE, vintage INTEGER, code_insee VARCHAR,
---       espace_id VARCHAR, distance_km DOUBLE)
---       one row per date and commune having coordinates; espace_id and distance_km are null
---       when the commune's territory has no open espace
---   core.espaces (SCD2: espace_id VARCHAR, valid_from DATE, valid_to DATE null while current,
---       name VARCHAR, insee_dep VARCHAR, latitude DOUBLE, longitude DOUBLE, …)
+--       espace_id VARCHAR, distance_km DOUBLE), one row per date and commune having
+--       coordinates; espace_id and distance_km are null when the commune's territory has no
+--       open espace
+--   core.espaces (SCD2, sql/core/espaces.sql; read here: espace_id, valid_from, valid_to, name)
 --
 -- A commune whose territory has no open espace at all is listed too, with null espace and
 -- distance. travel_minutes_proxy is the travel-time proxy of transforms/coverage.py
 -- (distance × detour factor 1.3 at 60 km/h), rounded to 0.1 minute.
+
+create schema if not exists marts;
 
 create or replace table marts.communes_far as
 
@@ -100,14 +101,14 @@ ranked as (
 select * from ranked
 order by population_rank;
 
-comment on table marts.communes_far is 'Communes more than 20 km (great circle, from the commune centre) from the nearest open France services on the latest date, most populated first.';
-comment on column marts.communes_far.as_of is 'Date the network is taken on (the latest in the warehouse).';
-comment on column marts.communes_far.population_rank is 'Rank by population, 1 = most populated (ties broken by INSEE code).';
-comment on column marts.communes_far.code_insee is 'INSEE commune code (municipal arrondissement code in Paris, Lyon, Marseille).';
-comment on column marts.communes_far.name is 'Commune name.';
-comment on column marts.communes_far.dep_code is 'Département code.';
-comment on column marts.communes_far.population is 'Municipal population.';
-comment on column marts.communes_far.espace_id is 'Nearest open espace in the commune''s territory; null when the territory has none.';
-comment on column marts.communes_far.espace_name is 'Name of that espace on that date.';
-comment on column marts.communes_far.distance_km is 'Great-circle distance (km) from the commune centre to that espace.';
-comment on column marts.communes_far.travel_minutes_proxy is 'Travel-time proxy in minutes: distance × detour factor 1.3 at 60 km/h (rounded to 0.1).';
+comment on table marts.communes_far is 'Communes situées à plus de 20 km (à vol d''oiseau, depuis le centre de la commune) de l''espace France services ouvert le plus proche à la dernière date, les plus peuplées d''abord.';
+comment on column marts.communes_far.as_of is 'Date à laquelle le réseau est pris (la plus récente de l''entrepôt).';
+comment on column marts.communes_far.population_rank is 'Rang selon la population, 1 = la plus peuplée (à égalité, par code INSEE).';
+comment on column marts.communes_far.code_insee is 'Code INSEE de la commune (code d''arrondissement municipal à Paris, Lyon et Marseille).';
+comment on column marts.communes_far.name is 'Nom de la commune.';
+comment on column marts.communes_far.dep_code is 'Code du département.';
+comment on column marts.communes_far.population is 'Population municipale.';
+comment on column marts.communes_far.espace_id is 'Espace ouvert le plus proche dans le territoire de la commune ; vide si le territoire n''en a aucun.';
+comment on column marts.communes_far.espace_name is 'Nom de cet espace à cette date.';
+comment on column marts.communes_far.distance_km is 'Distance à vol d''oiseau (km) du centre de la commune à cet espace.';
+comment on column marts.communes_far.travel_minutes_proxy is 'Approximation du temps de trajet en minutes : distance × facteur de détour 1,3 à 60 km/h (arrondie au dixième).';

@@ -5,43 +5,45 @@
 --
 --   core.communes (
 --       vintage INTEGER,          -- population vintage (year)
---       code_insee VARCHAR,       -- one row per commune and vintage, each inhabitant once:
---                                 -- arrondissements of Paris/Lyon/Marseille replace their parent
+--       code_insee VARCHAR,       -- one row per commune and vintage, each inhabitant once
+--                                 -- (arrondissements of Paris/Lyon/Marseille replace their parent)
 --       name VARCHAR,
---       typecom VARCHAR,          -- COM / ARM
+--       typecom VARCHAR,          -- COM or ARM
 --       dep_code VARCHAR,         -- 01…95, 2A, 2B, 971…
 --       reg_code VARCHAR,         -- null when unknown
 --       population BIGINT,
---       latitude DOUBLE,          -- commune centre; null when unknown
+--       latitude DOUBLE,          -- commune centre, null when unknown
 --       longitude DOUBLE,
---       density_class VARCHAR     -- INSEE density grid; null when the source has none
+--       density_class VARCHAR     -- INSEE density grid, null when the source has none
 --   )
 --   core.commune_nearest_espace (
 --       as_of DATE,               -- the date the network is taken on
 --       vintage INTEGER,          -- the core.communes vintage used on that date (one per date)
 --       code_insee VARCHAR,       -- one row per date and commune having coordinates
---       espace_id VARCHAR,        -- nearest espace open that day in the commune's territory;
+--       espace_id VARCHAR,        -- nearest espace open that day in the commune's territory,
 --                                 -- null when the territory has none
---       distance_km DOUBLE        -- great-circle distance (transforms/coverage.py); null likewise
+--       distance_km DOUBLE        -- great-circle distance (transforms/coverage.py), null likewise
 --   )
---   core.espaces (SCD2: espace_id VARCHAR, valid_from DATE, valid_to DATE null while current,
---       name VARCHAR, insee_dep VARCHAR, latitude DOUBLE, longitude DOUBLE, …)
---       An espace is open on day D iff valid_from <= D and (valid_to is null or D < valid_to).
+--   core.espaces (SCD2, sql/core/espaces.sql; read here: espace_id, valid_from, valid_to,
+--       insee_dep, insee_com). An espace is open on day D iff valid_from <= D and
+--       (valid_to is null or D < valid_to).
 --
 -- Rules:
---   - the communes of a date are all communes of the vintage used that date; a commune without
+--   - the communes of a date are all communes of the vintage used that date. A commune without
 --     coordinates counts in population and n_communes, is reported in pop_without_coordinates
---     and is left out of every distance figure (means, median, shares, beyond-20-km counts);
---   - distance figures are weighted by population, over communes with coordinates; a commune
+--     and is left out of every distance figure (mean, median, shares, beyond-20-km counts)
+--   - distance figures are weighted by population, over communes with coordinates. A commune
 --     whose territory has no open espace counts as beyond every threshold, and is left out of
---     the mean and the median (which are then over communes having an espace);
---   - thresholds are inclusive: "within 5 km" is distance_km <= 5;
+--     the mean and the median (which are then over communes having an espace)
+--   - thresholds are inclusive: "within 5 km" is distance_km <= 5
 --   - median_distance_km is the lower population-weighted median: the smallest distance d such
---     that the communes at d or nearer hold at least half the population;
---   - n_espaces counts espaces open that day located in the area (by insee_dep; a region's
---     départements are those of its communes); null for density classes, which espaces are not
---     assigned to;
+--     that the communes at d or nearer hold at least half the population
+--   - n_espaces counts espaces open that day located in the area: by insee_dep for départements,
+--     through the départements of its communes for a region, through the commune (insee_com)
+--     for a density class (an espace whose commune is not in core.communes counts in no class)
 --   - the 30-minute threshold is the travel-time proxy of the `parameters` CTE below.
+
+create schema if not exists marts;
 
 create or replace table marts.coverage as
 
@@ -168,6 +170,7 @@ open_espaces as (
     select
         dates.as_of,
         espaces.espace_id,
+        espaces.insee_com,
         -- '1' → '01' (2020-era codes); lpad would cut '971' to '97'
         case
             when length(espaces.insee_dep) = 1 then '0' || espaces.insee_dep
@@ -210,6 +213,20 @@ espace_counts as (
     select as_of, 'departement' as level, dep_code as code, count(distinct espace_id) as n_espaces
     from open_espaces
     group by as_of, dep_code
+    union all
+    select
+        open_espaces.as_of,
+        'densite' as level,
+        communes.density_class as code,
+        count(distinct open_espaces.espace_id) as n_espaces
+    from open_espaces
+    inner join snapshots
+        on snapshots.as_of = open_espaces.as_of
+    inner join core.communes as communes
+        on communes.vintage = snapshots.vintage
+        and communes.code_insee = open_espaces.insee_com
+    where communes.density_class is not null
+    group by open_espaces.as_of, communes.density_class
 ),
 
 final as (
@@ -219,15 +236,9 @@ final as (
         aggregated.code,
         aggregated.population,
         aggregated.n_communes,
-        case
-            when aggregated.level = 'densite' then null
-            else coalesce(espace_counts.n_espaces, 0)
-        end as n_espaces,
+        coalesce(espace_counts.n_espaces, 0) as n_espaces,
         round(
-            case
-                when aggregated.level = 'densite' then null
-                else coalesce(espace_counts.n_espaces, 0)
-            end * 100000.0 / nullif(aggregated.population, 0),
+            coalesce(espace_counts.n_espaces, 0) * 100000.0 / nullif(aggregated.population, 0),
             3
         )::double as espaces_per_100k,
         round(aggregated.mean_distance_km, 3)::double as mean_distance_km,
@@ -273,21 +284,21 @@ order by
     case level when 'france' then 1 when 'region' then 2 when 'departement' then 3 else 4 end,
     code;
 
-comment on table marts.coverage is 'Territorial coverage of the France services network: per date and area, the population and how far it lives from the nearest open espace (great-circle distance from each commune centre, population-weighted).';
-comment on column marts.coverage.as_of is 'Date the network is taken on (espaces open that day).';
-comment on column marts.coverage.level is 'Area level: france, region, departement or densite (INSEE density grid class).';
-comment on column marts.coverage.code is 'Area code: FR, region code, département code or density class.';
-comment on column marts.coverage.population is 'Municipal population of the area (all its communes, with or without coordinates).';
-comment on column marts.coverage.n_communes is 'Number of communes in the area (municipal arrondissements of Paris, Lyon and Marseille count instead of their commune).';
-comment on column marts.coverage.n_espaces is 'Number of espaces open that day located in the area; null for density classes.';
-comment on column marts.coverage.espaces_per_100k is 'Open espaces per 100,000 inhabitants.';
-comment on column marts.coverage.mean_distance_km is 'Population-weighted mean distance (km, great circle) from a commune centre to its nearest open espace, over communes with coordinates and an espace in their territory.';
-comment on column marts.coverage.median_distance_km is 'Population-weighted (lower) median of the same distances: half the population lives at this distance or nearer.';
-comment on column marts.coverage.share_pop_within_5km is 'Share (0-100) of the population with coordinates living at most 5 km from an open espace.';
-comment on column marts.coverage.share_pop_within_10km is 'Share (0-100) of the population with coordinates living at most 10 km from an open espace.';
-comment on column marts.coverage.share_pop_within_20km is 'Share (0-100) of the population with coordinates living at most 20 km from an open espace.';
-comment on column marts.coverage.share_pop_within_30min is 'Share (0-100) of the population with coordinates within the 30-minute travel proxy: great-circle distance at most 30 min × 60 km/h ÷ detour factor 1.3 ≈ 23.08 km.';
-comment on column marts.coverage.pop_beyond_20km is 'Population of communes more than 20 km from any open espace (or with no espace in their territory).';
-comment on column marts.coverage.n_communes_beyond_20km is 'Number of communes more than 20 km from any open espace (or with no espace in their territory).';
-comment on column marts.coverage.pop_without_coordinates is 'Population of communes without centre coordinates, left out of every distance figure.';
-comment on column marts.coverage.n_communes_without_coordinates is 'Number of communes without centre coordinates.';
+comment on table marts.coverage is 'Couverture territoriale du réseau France services : par date et par territoire, la population et la distance qui la sépare de l''espace ouvert le plus proche (distance à vol d''oiseau depuis le centre de chaque commune, pondérée par la population).';
+comment on column marts.coverage.as_of is 'Date à laquelle le réseau est pris (espaces ouverts ce jour-là).';
+comment on column marts.coverage.level is 'Niveau : france, region, departement ou densite (classe de la grille communale de densité de l''INSEE).';
+comment on column marts.coverage.code is 'Code du territoire : FR, code de région, code de département ou classe de densité.';
+comment on column marts.coverage.population is 'Population municipale du territoire (toutes ses communes, avec ou sans coordonnées).';
+comment on column marts.coverage.n_communes is 'Nombre de communes du territoire (les arrondissements municipaux de Paris, Lyon et Marseille comptent à la place de leur commune).';
+comment on column marts.coverage.n_espaces is 'Nombre d''espaces ouverts ce jour-là situés dans le territoire (par leur département, ou par leur commune pour une classe de densité).';
+comment on column marts.coverage.espaces_per_100k is 'Espaces ouverts pour 100 000 habitants.';
+comment on column marts.coverage.mean_distance_km is 'Distance moyenne (km, à vol d''oiseau) du centre de la commune à l''espace ouvert le plus proche, pondérée par la population, sur les communes ayant des coordonnées et un espace dans leur territoire.';
+comment on column marts.coverage.median_distance_km is 'Médiane (inférieure) des mêmes distances pondérée par la population : la moitié de la population vit à cette distance ou moins.';
+comment on column marts.coverage.share_pop_within_5km is 'Part (0-100) de la population avec coordonnées vivant à 5 km au plus d''un espace ouvert.';
+comment on column marts.coverage.share_pop_within_10km is 'Part (0-100) de la population avec coordonnées vivant à 10 km au plus d''un espace ouvert.';
+comment on column marts.coverage.share_pop_within_20km is 'Part (0-100) de la population avec coordonnées vivant à 20 km au plus d''un espace ouvert.';
+comment on column marts.coverage.share_pop_within_30min is 'Part (0-100) de la population avec coordonnées à 30 minutes au plus selon l''approximation du temps de trajet : distance à vol d''oiseau d''au plus 30 min × 60 km/h ÷ facteur de détour 1,3, soit environ 23,08 km.';
+comment on column marts.coverage.pop_beyond_20km is 'Population des communes à plus de 20 km de tout espace ouvert (ou sans espace dans leur territoire).';
+comment on column marts.coverage.n_communes_beyond_20km is 'Nombre de communes à plus de 20 km de tout espace ouvert (ou sans espace dans leur territoire).';
+comment on column marts.coverage.pop_without_coordinates is 'Population des communes sans coordonnées, exclue de toutes les mesures de distance.';
+comment on column marts.coverage.n_communes_without_coordinates is 'Nombre de communes sans coordonnées.';
