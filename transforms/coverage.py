@@ -113,10 +113,11 @@ def nearest_espaces(communes: pl.DataFrame, espaces: pl.DataFrame) -> pl.DataFra
 
     Returns one row per commune with both coordinates, in the input order:
     `code_insee` (str), `espace_id` (str, null when the territory has no espace),
-    `distance_km` (Float64, great-circle, null likewise). Communes whose `dep_code` is null or
-    unknown fall back on the territory given by `code_insee` (3 characters for 97x/98x codes,
-    else 2). Espaces at the very same coordinates are equivalent: the smallest `espace_id` (as
-    text) is reported, so results do not depend on row order. The distance reported is the
+    `distance_km` (Float64, great-circle, null likewise). A commune whose `dep_code` is null
+    falls back on the département given by `code_insee` (3 characters for 97x/98x codes, else
+    2); one whose département is unknown gets nulls. Espaces at the very same coordinates are
+    equivalent: the smallest `espace_id` (as text) is reported, so results do not depend on
+    row order. The distance reported is the
     haversine distance of the pair found, the same figure a brute-force search gives.
     """
     dep_column = "insee_dep" if "insee_dep" in espaces.columns else "dep_code"
