@@ -22,7 +22,7 @@ from flows.common import (
     results_as_rows,
     save_outcome,
 )
-from fsdata.config import Settings, load_settings
+from fsdata.config import Settings, load_settings, sample_path
 from fsdata.fetch import FetchError, FetchResult, TransientFetchError, fetch
 from transforms.errors import SourceFormatError
 from transforms.espaces import parse_listing
@@ -180,6 +180,14 @@ def export(settings: Settings) -> list[str]:
     return written
 
 
+# Sample listings bundled for the demo and the date each one is the listing of, oldest first.
+DEMO_SAMPLES = (
+    ("france_services_20200312.geojson", "2020-03-12"),
+    ("liste-fs-20231201.csv", "2023-12-01"),
+    ("liste-fs-20240801.csv", "2024-08-01"),
+)
+
+
 @flow(name="espaces", log_prints=True)
 def espaces(
     home: str,
@@ -208,6 +216,13 @@ def espaces(
     print(summary.message)
     publish_artifact(summary)
     return summary.to_dict()
+
+
+def run_demo(home: str, config: str | None = None) -> list[dict[str, Any]]:
+    return [
+        espaces(home=home, file=str(sample_path("espaces", name)), as_of=as_of, config=config)
+        for name, as_of in DEMO_SAMPLES
+    ]
 
 
 def _refresh(settings: Settings, accept_row_count: bool) -> LoadSummary:

@@ -3,17 +3,36 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_REFUSED = 2
 EXIT_FETCH_FAILED = 3
 
-SOURCES_WITH_REFRESH = ("espaces",)
-SOURCES_WITH_INGEST = ("espaces",)
+# source → flow (module:function). Every flow takes `home`, `config` and, for `ingest`,
+# `file` plus the options listed in INGEST_OPTIONS; without `file` it pulls the live source.
+FLOWS = {
+    "espaces": "flows.espaces:espaces",
+    "observatoire": "flows.observatoire:observatoire",
+    "communes": "flows.communes:communes",
+    "partners": "flows.partners:partners",
+    "footfall": "flows.footfall:footfall",
+}
+# Sources with nothing to pull: footfall arrives as operators' files.
+REFRESHABLE = ("espaces", "observatoire", "communes", "partners")
+INGEST_OPTIONS = {
+    "espaces": ("as_of", "accept_row_count"),
+    "observatoire": ("edition",),
+    "communes": ("vintage",),
+    "partners": ("services",),
+    "footfall": (),
+}
+REQUIRED_INGEST_OPTIONS = {"espaces": ("as_of",), "communes": ("vintage",)}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,37 +45,59 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--config", default=None, help="TOML settings file (default <home>/fsdata.toml)"
     )
+    accept = argparse.ArgumentParser(add_help=False)
+    accept.add_argument(
+        "--accept-row-count",
+        action="store_true",
+        help="espaces: accept a row count outside the guard for this load only",
+    )
 
     parser = argparse.ArgumentParser(
         prog="fsdata",
         description="France services open-data warehouse: fetch, validate, keep history, publish.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-
     commands.add_parser(
         "demo", parents=[common], help="run every flow on the bundled sample data (offline)"
     )
+    refresh = commands.add_parser("refresh", parents=[common, accept], help="pull a live source")
+    refresh.add_argument("source", choices=REFRESHABLE)
 
-    refresh = commands.add_parser("refresh", parents=[common], help="pull a live source")
-    refresh.add_argument("source", choices=SOURCES_WITH_REFRESH)
-    refresh.add_argument(
-        "--accept-row-count",
-        action="store_true",
-        help="accept a row count outside the guard for this load only (the change is real)",
-    )
-
-    ingest = commands.add_parser("ingest", parents=[common], help="load a local file")
-    ingest.add_argument("source", choices=SOURCES_WITH_INGEST)
+    ingest = commands.add_parser("ingest", parents=[common, accept], help="load a local file")
+    ingest.add_argument("source", choices=tuple(FLOWS))
     ingest.add_argument("file", type=Path)
-    ingest.add_argument("--as-of", help="date the file is the listing of (YYYY-MM-DD)")
-    ingest.add_argument(
-        "--accept-row-count",
-        action="store_true",
-        help="accept a row count outside the guard for this load only (the change is real)",
-    )
+    ingest.add_argument("--as-of", help="espaces: the date the file is the listing of (YYYY-MM-DD)")
+    ingest.add_argument("--edition", help="observatoire: the edition (YYYY-MM)")
+    ingest.add_argument("--vintage", type=int, help="communes: the reference year (YYYY)")
+    ingest.add_argument("--services", type=Path, help="partners: the partner services file")
 
     commands.add_parser("status", parents=[common], help="last loads per source")
     return parser
+
+
+def _flow(source: str) -> Any:
+    module, _, function = FLOWS[source].partition(":")
+    return getattr(importlib.import_module(module), function)
+
+
+def _ingest_arguments(args: argparse.Namespace) -> dict[str, Any] | str:
+    """The flow's keyword arguments for `ingest`, or the reason they are incomplete."""
+    if not args.file.is_file():
+        return f"{args.file}: no such file"
+    for option in REQUIRED_INGEST_OPTIONS.get(args.source, ()):
+        if getattr(args, option) is None:
+            return f"ingest {args.source} needs --{option.replace('_', '-')}"
+    for option in ("as_of", "edition", "vintage", "services"):
+        if getattr(args, option) is not None and option not in INGEST_OPTIONS[args.source]:
+            return f"ingest {args.source} takes no --{option.replace('_', '-')}"
+    kwargs: dict[str, Any] = {"file": str(args.file.resolve())}
+    for option in INGEST_OPTIONS[args.source]:
+        value = getattr(args, option)
+        if option == "accept_row_count":
+            kwargs[option] = bool(value)
+        elif value is not None:
+            kwargs[option] = str(value.resolve()) if isinstance(value, Path) else value
+    return kwargs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,7 +107,6 @@ def main(argv: list[str] | None = None) -> int:
     from fsdata.runtime import prepare_prefect_environment
 
     prepare_prefect_environment(home)
-
     if args.command == "status":
         from fsdata.status import print_status
 
@@ -75,31 +115,21 @@ def main(argv: list[str] | None = None) -> int:
     # Imported only now: Prefect reads its settings from the environment at import time.
     from flows.common import LoadFailed, LoadRefused
 
+    common = {"home": str(home), "config": args.config}
     try:
         if args.command == "demo":
             from flows.demo import demo
 
-            demo(home=str(home), config=args.config)
+            demo(**common)
         elif args.command == "refresh":
-            from flows.espaces import espaces
-
-            espaces(home=str(home), accept_row_count=args.accept_row_count, config=args.config)
+            extra = {"accept_row_count": True} if args.accept_row_count else {}
+            _flow(args.source)(**common, **extra)
         elif args.command == "ingest":
-            if not args.file.is_file():
-                print(f"fsdata: {args.file}: no such file", file=sys.stderr)
+            kwargs = _ingest_arguments(args)
+            if isinstance(kwargs, str):
+                print(f"fsdata: {kwargs}", file=sys.stderr)
                 return EXIT_ERROR
-            if args.as_of is None:
-                print("fsdata: ingest espaces needs --as-of YYYY-MM-DD", file=sys.stderr)
-                return EXIT_ERROR
-            from flows.espaces import espaces
-
-            espaces(
-                home=str(home),
-                file=str(args.file.resolve()),
-                as_of=args.as_of,
-                accept_row_count=args.accept_row_count,
-                config=args.config,
-            )
+            _flow(args.source)(**common, **kwargs)
     except LoadRefused as exc:
         print(f"fsdata: refused: {exc}", file=sys.stderr)
         return EXIT_REFUSED

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field, fields, replace
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -115,3 +116,8 @@ def load_settings(
             sources[source] = env_url
 
     return replace(Settings(), **values, home=resolved_home, sources=sources)
+
+
+def sample_path(*parts: str) -> Path:
+    """A file bundled with the package under `fsdata/samples/` (demo and test inputs)."""
+    return Path(str(resources.files("fsdata").joinpath("samples", *parts)))
