@@ -19,7 +19,7 @@ from transforms.coverage import (
     km_within_minutes,
     nearest_espaces,
     network_change_dates,
-    territory_of,
+    search_territory,
     travel_minutes,
 )
 
@@ -32,12 +32,12 @@ LISTING_2024 = SHARED_DATA / "espaces" / "liste-fs-20240801.csv"
 def brute_force(communes: pl.DataFrame, espaces: pl.DataFrame) -> dict[str, tuple[str, float]]:
     """Nearest espace of each commune over every pair of the same territory (haversine)."""
     result: dict[str, tuple[str, float]] = {}
-    e_territory = np.array([territory_of(d) for d in espaces["insee_dep"].to_list()])
+    e_territory = np.array([search_territory(d) for d in espaces["insee_dep"].to_list()])
     e_lat = espaces["latitude"].to_numpy()
     e_lon = espaces["longitude"].to_numpy()
     e_id = espaces["espace_id"].cast(pl.String).to_list()
     for row in communes.drop_nulls(["latitude", "longitude"]).iter_rows(named=True):
-        mask = e_territory == territory_of(row["dep_code"])
+        mask = e_territory == search_territory(row["dep_code"])
         if not mask.any():
             continue
         distances = haversine_km(row["latitude"], row["longitude"], e_lat[mask], e_lon[mask])
@@ -53,18 +53,18 @@ def brute_force(communes: pl.DataFrame, espaces: pl.DataFrame) -> dict[str, tupl
 # --- territories and the travel-time proxy ---------------------------------------------------
 
 
-def test_territory_of() -> None:
-    assert territory_of("01") == "FR-METRO"
-    assert territory_of("2A") == "FR-METRO"
-    assert territory_of("2B") == "FR-METRO"
-    assert territory_of("95") == "FR-METRO"
-    assert territory_of("1") == "FR-METRO"
+def test_search_territory() -> None:
+    """One definition of territories (transforms.territory); Corsica is its own, as an island."""
+    assert search_territory("01") == "metropole"
+    assert search_territory("95") == "metropole"
+    assert search_territory("1") == "metropole"  # 2020-era unpadded code
+    assert search_territory("2A") == "corse"
+    assert search_territory("2b") == "corse"
     for code in ("971", "972", "973", "974", "976", "975", "977", "978", "986", "987", "988"):
-        assert territory_of(code) == code
-    with pytest.raises(ValueError):
-        territory_of("99")
-    with pytest.raises(ValueError):
-        territory_of("979")
+        assert search_territory(code) == code
+    assert search_territory("99") is None
+    assert search_territory("979") is None
+    assert search_territory(None) is None
 
 
 def test_travel_proxy_constants() -> None:
@@ -157,10 +157,28 @@ def test_nearest_espaces_respects_territories() -> None:
     result = {r[0]: r[1:] for r in nearest_espaces(communes, espaces).iter_rows()}
     assert result["97411"][0] == "3"
     assert result["01053"][0] == "1"
-    assert result["2A004"][0] == "4"  # Corsica belongs to the metro territory
+    assert result["2A004"][0] == "4"  # a 2B espace serves Corse-du-Sud: one island
     assert result["97611"] == ("2", pytest.approx(0.0, abs=1e-9))
     # Guadeloupe (dep_code from the code) has no espace: null, never a metro espace.
     assert result["97101"] == (None, None)
+
+
+def test_corsica_is_its_own_territory() -> None:
+    """Nice's espace is nearer Calvi than any Corsican one would be, yet never Calvi's match."""
+    communes = pl.DataFrame(
+        {
+            "code_insee": ["2B050", "06088"],
+            "dep_code": ["2B", "06"],
+            "latitude": [42.567, 43.70],
+            "longitude": [8.757, 7.27],
+        }
+    )
+    espaces = pl.DataFrame(
+        {"espace_id": ["nice"], "insee_dep": ["06"], "latitude": [43.70], "longitude": [7.26]}
+    )
+    result = {r[0]: r[1:] for r in nearest_espaces(communes, espaces).iter_rows()}
+    assert result["2B050"] == (None, None)
+    assert result["06088"][0] == "nice"
 
 
 def test_nearest_espaces_skips_communes_without_coordinates() -> None:

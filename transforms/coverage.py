@@ -9,20 +9,25 @@ the mean Earth radius. They are found exactly (not approximately) with a k-d tre
 vectors: the straight-line (chord) distance between two points of the unit sphere grows with the
 angle between them, so the nearest point by chord is the nearest point by great circle.
 
-A commune is only ever matched with an espace of its own territory: metropolitan France
-(Corsica included) is one territory, each overseas département or collectivity is its own, so
-a commune of La Réunion never "reaches" an espace in Mayotte or in mainland France.
+A commune is only ever matched with an espace of its own territory, as
+`transforms.territory.territory_of` defines them (the one list of territories, shared with the
+espace parser's coordinate checks): mainland France (`"metropole"`), Corsica (`"corse"`) and
+each overseas département or collectivity (`"971"`, `"974"`…). Corsica is an island: like a
+DROM, its communes are served by Corsican espaces only (a ferry crossing is no way to reach a
+counter), so a commune of Corse-du-Sud never "reaches" an espace in Nice, nor one of La Réunion
+an espace in Mayotte.
 """
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from datetime import date, datetime
 
 import numpy as np
 import polars as pl
 from scipy.spatial import cKDTree
+
+from transforms.territory import territory_of
 
 EARTH_RADIUS_KM = 6371.0088
 """Mean Earth radius (IUGG), in km."""
@@ -34,10 +39,6 @@ TRAVEL_DETOUR_FACTOR = 1.3
 TRAVEL_SPEED_KMH = 60.0
 """Average door-to-door speed on the road network outside city centres (departmental roads,
 villages crossed, bends): a rural average, deliberately not a motorway speed."""
-
-METRO = "FR-METRO"
-OVERSEAS = frozenset(["971", "972", "973", "974", "975", "976", "977", "978", "986", "987", "988"])
-_METRO_CODE = re.compile(r"^(0[1-9]|[1-8][0-9]|9[0-5]|2A|2B)$")
 
 
 def km_within_minutes(minutes: float) -> float:
@@ -53,23 +54,18 @@ def travel_minutes(distance_km: float) -> float:
     return distance_km * TRAVEL_DETOUR_FACTOR / TRAVEL_SPEED_KMH * 60.0
 
 
-def territory_of(dep_code: str) -> str:
-    """The territory within which nearest espaces are searched.
-
-    `"01"`, `"2A"`, `"75"` → `"FR-METRO"` (Corsica included: it is linked to the mainland
-    network, and a metropolitan commune's nearest espace may lie across a département border);
-    `"971"` … `"976"` and the collectivities `"975"`, `"977"`, `"978"`, `"986"`, `"987"`,
-    `"988"` → themselves. A one-digit code is zero-padded (`"1"` → `"01"`). Anything else
-    raises ValueError.
+def search_territory(dep_code: str | None) -> str | None:
+    """The territory within which a commune's or an espace's nearest espace is searched:
+    `transforms.territory.territory_of` of the département code, a one-digit code (2020-era
+    listings) zero-padded first. `"01"` → `"metropole"`, `"2A"` → `"corse"`, `"974"` →
+    `"974"`; None for an unknown or missing code.
     """
+    if dep_code is None:
+        return None
     code = str(dep_code).strip().upper()
     if len(code) == 1 and code.isdigit():
         code = "0" + code
-    if code == "20" or _METRO_CODE.match(code):
-        return METRO
-    if code in OVERSEAS:
-        return code
-    raise ValueError(f"unknown département code {dep_code!r}")
+    return territory_of(code)
 
 
 def _unit_vectors(latitude: np.ndarray, longitude: np.ndarray) -> np.ndarray:
@@ -94,13 +90,7 @@ def haversine_km(
 
 
 def _territory_column(frame: pl.DataFrame, dep_column: str) -> list[str | None]:
-    territories: list[str | None] = []
-    for dep in frame[dep_column].to_list():
-        try:
-            territories.append(territory_of(dep) if dep is not None else None)
-        except ValueError:
-            territories.append(None)
-    return territories
+    return [search_territory(dep) for dep in frame[dep_column].to_list()]
 
 
 def nearest_espaces(communes: pl.DataFrame, espaces: pl.DataFrame) -> pl.DataFrame:
