@@ -13,6 +13,7 @@ import duckdb
 
 # Models a source needs, in dependency order; each is sql/<layer>/<name>.sql.
 SCHEMA_MODELS = ("meta/tables", "raw/espaces", "staging/espaces", "core/espaces")
+SCHEMA_MODELS += ("core/communes", "core/commune_nearest_espace")
 
 
 def fetch_first(result: duckdb.DuckDBPyConnection) -> tuple[Any, ...] | None:
