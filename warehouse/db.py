@@ -13,6 +13,7 @@ import duckdb
 
 # Models a source needs, in dependency order; each is sql/<layer>/<name>.sql.
 SCHEMA_MODELS = ("meta/tables", "raw/espaces", "staging/espaces", "core/espaces")
+SCHEMA_MODELS += ("raw/observatoire_editions", "raw/observatoire_demarches", "raw/observatoire_indicators", "staging/observatoire_demarches", "staging/observatoire_indicators")  # noqa: E501  # fmt: skip
 SCHEMA_MODELS += ("core/communes", "core/commune_nearest_espace")
 
 
