@@ -1,0 +1,333 @@
+"""Flow `communes`: the commune reference, extract → parse → validate → load → export, then
+coverage.
+
+A vintage is one file: loading the same file again is unchanged, loading another file for the
+same vintage replaces it. Communes without coordinates are kept and reported; their population
+is left out of distance figures (the summary says how much).
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import polars as pl
+from prefect import flow, task
+from prefect.states import State
+
+from expectations.runner import ValidationOutcome, refusal, validate
+from flows.common import (
+    LoadFailed,
+    LoadRefused,
+    LoadSummary,
+    current_flow_run_id,
+    publish_artifact,
+    results_as_rows,
+    save_outcome,
+)
+from flows.coverage import coverage_after_load
+from fsdata.config import Settings, load_settings, sample_path
+from fsdata.fetch import FetchError, FetchResult, TransientFetchError, fetch
+from transforms.communes import read_communes
+from transforms.errors import SourceFormatError
+from warehouse import communes as store
+from warehouse.archive import archive, sha256_of
+from warehouse.db import (
+    begin_load,
+    connect,
+    fetch_first,
+    finish_load,
+    record_validation,
+    transaction,
+)
+from warehouse.exports import export_table
+
+SOURCE = "communes"
+SUITE = "communes"
+EXPORTS = {"communes": "core.communes"}
+DEMO_SAMPLE = ("communes-demo.csv", 2021)
+
+
+def _retry_only_transient(task: Any, task_run: Any, state: State) -> bool:
+    try:
+        state.result()
+    except TransientFetchError:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+@task(name="extract communes")
+def extract(
+    settings: Settings, url: str, etag: str | None, last_modified: str | None
+) -> FetchResult:
+    return fetch(
+        url,
+        settings.home / "tmp",
+        allowed_hosts=settings.allowed_hosts,
+        max_bytes=settings.max_download_bytes,
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        etag=etag,
+        last_modified=last_modified,
+    )
+
+
+@task(name="parse communes")
+def parse(file: Path, vintage: int, work_dir: Path, sha256: str) -> Path:
+    frame = read_communes(file, vintage)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    frame_path = work_dir / f"{SOURCE}-{sha256[:16]}.parquet"
+    frame.write_parquet(frame_path)
+    return frame_path
+
+
+@task(name="validate communes")
+def validate_frame(frame_path: Path, result_path: Path) -> ValidationOutcome:
+    outcome = validate(pl.read_parquet(frame_path), SUITE)
+    save_outcome(outcome, result_path)
+    return outcome
+
+
+@task(name="load communes")
+def load(
+    settings: Settings,
+    load_id: int,
+    vintage: int,
+    file: Path,
+    sha256: str,
+    frame_path: Path,
+    outcome: ValidationOutcome,
+) -> LoadSummary:
+    frame = pl.read_parquet(frame_path)
+    warned = outcome.rows_by_rule("warning")
+    rows_warned = len({p for positions in warned.values() for p in positions})
+    without = frame.filter(~pl.col("has_coordinates"))
+    population = int(frame["population"].sum() or 0)
+    population_without = int(without["population"].sum() or 0)
+    as_of = store.vintage_date(vintage)
+    raw_path = archive(file, settings.raw_dir, SOURCE, as_of, sha256)
+    message = (
+        f"published {frame.height} communes of vintage {vintage} ({population} inhabitants); "
+        f"{without.height} without coordinates ({population_without} inhabitants left out of "
+        "distance figures)"
+    )
+    with connect(settings.warehouse_path) as con, transaction(con):
+        store.publish_vintage(con, load_id=load_id, vintage=vintage, communes=frame)
+        record_validation(con, load_id, SUITE, results_as_rows(outcome))
+        finish_load(
+            con,
+            load_id,
+            "published",
+            message,
+            rows_read=frame.height,
+            rows_loaded=frame.height,
+            rows_quarantined=0,
+            rows_warned=rows_warned,
+            raw_path=str(raw_path),
+        )
+    return LoadSummary(
+        source=SOURCE,
+        status="published",
+        load_id=load_id,
+        as_of=str(vintage),
+        file=file.name,
+        sha256=sha256,
+        message=message,
+        rows_read=frame.height,
+        rows_loaded=frame.height,
+        rows_warned=rows_warned,
+        warnings={rule: len(positions) for rule, positions in warned.items()},
+        changes={
+            "communes": frame.height,
+            "population": population,
+            "without coordinates": without.height,
+            "population without coordinates": population_without,
+        },
+    )
+
+
+@task(name="export communes")
+def export(settings: Settings) -> list[str]:
+    written: list[str] = []
+    with connect(settings.warehouse_path) as con:
+        for name, table in EXPORTS.items():
+            written += [
+                str(p) for p in export_table(con, table, settings.exports_dir / SOURCE, name)
+            ]
+    return written
+
+
+@flow(name="communes", log_prints=True)
+def communes(
+    home: str,
+    config: str | None = None,
+    file: str | None = None,
+    vintage: int | None = None,
+) -> dict[str, Any]:
+    """Load a commune vintage: Etalab's live file as this year's vintage when `file` is None,
+    else that local file as `vintage`; then bring coverage up to date. Raises LoadRefused /
+    LoadFailed when nothing was published."""
+    settings = load_settings(home, config)
+    try:
+        if file is None:
+            summary = _refresh(settings, vintage or date.today().year)
+        else:
+            if vintage is None:
+                raise ValueError("a local file needs the vintage (year) it is the reference of")
+            path = Path(file)
+            summary = _process(settings, path, sha256_of(path), int(vintage))
+    except (LoadRefused, LoadFailed) as exc:
+        status = "rejected" if isinstance(exc, LoadRefused) else "failed"
+        publish_artifact(LoadSummary(source=SOURCE, status=status, message=str(exc), file=file))
+        raise
+    print(summary.message)
+    publish_artifact(summary)
+    return summary.to_dict()
+
+
+def run_demo(home: str, config: str | None = None) -> dict[str, Any]:
+    name, vintage = DEMO_SAMPLE
+    return communes(home=home, config=config, file=str(sample_path(SOURCE, name)), vintage=vintage)
+
+
+def _refresh(settings: Settings, vintage: int) -> LoadSummary:
+    url = settings.source_url(SOURCE)
+    with connect(settings.warehouse_path) as con:
+        cached = fetch_first(
+            con.execute(
+                "select etag, last_modified from meta.http_state where source = ? and url = ?",
+                [SOURCE, url],
+            )
+        )
+    etag, last_modified = cached if cached else (None, None)
+    extract_with_retries = extract.with_options(
+        retries=settings.fetch_retries,
+        retry_delay_seconds=list(settings.retry_delays),
+        retry_condition_fn=_retry_only_transient,
+    )
+    try:
+        fetched = extract_with_retries(settings, url, etag, last_modified)
+    except FetchError as exc:
+        with connect(settings.warehouse_path) as con:
+            load_id = begin_load(con, SOURCE, url=url, flow_run_id=current_flow_run_id())
+            finish_load(con, load_id, "failed", f"fetch failed: {exc}")
+        raise LoadFailed(f"{SOURCE}: fetch failed: {exc}") from exc
+    if fetched.not_modified:
+        with connect(settings.warehouse_path) as con:
+            load_id = begin_load(con, SOURCE, url=url, flow_run_id=current_flow_run_id())
+            message = "unchanged: the server answered 304 Not Modified"
+            finish_load(con, load_id, "unchanged", message)
+        return LoadSummary(source=SOURCE, status="unchanged", load_id=load_id, message=message)
+    assert fetched.path is not None and fetched.sha256 is not None
+    suffix = Path(urlsplit(fetched.final_url).path).suffix.lower()
+    if suffix not in (".csv", ".json"):
+        suffix = ".json" if "json" in (fetched.content_type or "") else ".csv"
+    named = fetched.path.with_suffix(suffix)
+    fetched.path.rename(named)
+    try:
+        summary = _process(settings, named, fetched.sha256, vintage, fetched)
+    finally:
+        named.unlink(missing_ok=True)
+    return summary
+
+
+def _process(
+    settings: Settings,
+    file: Path,
+    sha256: str,
+    vintage: int,
+    fetched: FetchResult | None = None,
+) -> LoadSummary:
+    with connect(settings.warehouse_path) as con:
+        load_id = begin_load(
+            con,
+            SOURCE,
+            as_of=store.vintage_date(vintage),
+            file_name=file.name,
+            sha256=sha256,
+            size_bytes=file.stat().st_size,
+            url=fetched.url if fetched else None,
+            options={"vintage": vintage},
+            flow_run_id=current_flow_run_id(),
+        )
+        if store.effective_sha256(con, vintage) == sha256:
+            message = f"unchanged: {file.name} is already vintage {vintage}"
+            finish_load(con, load_id, "unchanged", message)
+            _remember_http_state(con, fetched, sha256)
+            return LoadSummary(
+                source=SOURCE,
+                status="unchanged",
+                load_id=load_id,
+                as_of=str(vintage),
+                file=file.name,
+                sha256=sha256,
+                message=message,
+            )
+
+    validation_path = settings.validation_dir / SOURCE / f"load-{load_id}.json"
+    try:
+        frame_path = parse(file, vintage, settings.home / "work", sha256)
+    except SourceFormatError as exc:
+        outcome = refusal(SUITE, exc.rule, exc.detail)
+        save_outcome(outcome, validation_path)
+        _reject(settings, load_id, file, vintage, sha256, outcome, str(exc))
+        raise LoadRefused(str(exc)) from exc
+
+    outcome = validate_frame(frame_path, validation_path)
+    rows_read = pl.scan_parquet(frame_path).select(pl.len()).collect().item()
+    try:
+        if outcome.blocking_failed:
+            reasons = "; ".join(r.message() for r in outcome.failures("blocking"))
+            message = f"{file.name}: refused: {reasons}"
+            _reject(settings, load_id, file, vintage, sha256, outcome, message, rows_read)
+            raise LoadRefused(message)
+        summary = load(settings, load_id, vintage, file, sha256, frame_path, outcome)
+    finally:
+        frame_path.unlink(missing_ok=True)
+    with connect(settings.warehouse_path) as con:
+        _remember_http_state(con, fetched, sha256)
+    summary.exports = export(settings)
+    coverage_after_load(settings)
+    return summary
+
+
+def _reject(
+    settings: Settings,
+    load_id: int,
+    file: Path,
+    vintage: int,
+    sha256: str,
+    outcome: ValidationOutcome,
+    message: str,
+    rows_read: int | None = None,
+) -> None:
+    kept = settings.home / "rejected" / SOURCE / f"{vintage}_{sha256[:16]}{file.suffix}"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    if not kept.exists():
+        shutil.copyfile(file, kept)
+    with connect(settings.warehouse_path) as con, transaction(con):
+        record_validation(con, load_id, SUITE, results_as_rows(outcome))
+        finish_load(con, load_id, "rejected", message, rows_read=rows_read, raw_path=str(kept))
+
+
+def _remember_http_state(con: Any, fetched: FetchResult | None, sha256: str) -> None:
+    if fetched is None:
+        return
+    con.execute(
+        """
+        insert or replace into meta.http_state
+        values ($source, $url, $etag, $last_modified, $sha256, current_timestamp)
+        """,
+        {
+            "source": SOURCE,
+            "url": fetched.url,
+            "etag": fetched.etag,
+            "last_modified": fetched.last_modified,
+            "sha256": sha256,
+        },
+    )
