@@ -22,6 +22,7 @@ from flows.common import (
     results_as_rows,
     save_outcome,
 )
+from flows.coverage import coverage_after_load
 from fsdata.config import Settings, load_settings, sample_path
 from fsdata.fetch import FetchError, FetchResult, TransientFetchError, fetch
 from transforms.errors import SourceFormatError
@@ -340,6 +341,7 @@ def _process(
     with connect(settings.warehouse_path) as con:
         _remember_http_state(con, fetched, sha256)
     summary.exports = export(settings)
+    coverage_after_load(settings)
     return summary
 
 
