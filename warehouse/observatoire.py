@@ -1,0 +1,165 @@
+"""Publishing an observatory edition into the warehouse.
+
+An edition is identified by its `edition_id` ("YYYY-MM") and dated the first day of its month.
+Publishing one, in a single transaction: its edition row, démarches and decoded cells go to
+`raw.observatoire_*`, its quarantined rows and cells to `meta.quarantine`, `meta.snapshots`
+points the edition's date at this load (a later load for the same edition replaces the earlier:
+the raw rows of the earlier load stay, unused), then the core tables and marts are rebuilt
+from every edition in force. Rebuilding everything keeps the démarche identity (resolved across
+editions in `staging.observatoire_demarches`) independent of the order editions were loaded in.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from transforms.observatoire import Edition, administrations
+from warehouse.db import fetch_first, run_model
+
+SOURCE = "observatoire"
+CORE_MODELS = (
+    "core/editions",
+    "core/administrations",
+    "core/demarches",
+    "core/demarche_indicators",
+)
+MART_MODELS = ("marts/demarche_indicator_trends", "marts/demarche_trajectories")
+
+DEMARCHE_COLUMNS = (
+    "edition_id", "source_row", "demarche_key", "source_demarche_id", "title", "title_norm",
+    "title_aliases", "ministry", "administration", "administration_id", "perimeter",
+    "user_categories", "url", "extra",
+)  # fmt: skip
+INDICATOR_COLUMNS = (
+    "edition_id", "source_row", "indicator", "value_num", "value_text", "level", "raw",
+    "null_reason", "decode_issue", "note",
+)  # fmt: skip
+
+
+def edition_in_force(con: duckdb.DuckDBPyConnection, edition_date: date) -> tuple[int, str] | None:
+    """(load_id, sha256) of the file currently in force for that edition, if any."""
+    row = fetch_first(
+        con.execute(
+            """
+        select loads.load_id, loads.sha256 from meta.snapshots
+        join meta.loads using (load_id)
+        where snapshots.source = $source and snapshots.as_of = $as_of
+        """,
+            {"source": SOURCE, "as_of": edition_date},
+        )
+    )
+    return (int(row[0]), str(row[1])) if row else None
+
+
+def loaded_editions(con: duckdb.DuckDBPyConnection) -> dict[date, dict[str, Any]]:
+    """Edition date → the options recorded with the load in force (resource id, checksum…)."""
+    rows = con.execute(
+        """
+        select snapshots.as_of, loads.options from meta.snapshots
+        join meta.loads using (load_id)
+        where snapshots.source = $source
+        """,
+        {"source": SOURCE},
+    ).fetchall()
+    return {as_of: json.loads(options or "{}") for as_of, options in rows}
+
+
+def publish_edition(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    load_id: int,
+    edition: Edition,
+    source_file: str,
+    sha256: str,
+    header_row: int,
+    header_map: dict[str, str],
+    unknown_columns: list[str],
+    demarches: pl.DataFrame,
+    indicators: pl.DataFrame,
+    quarantined: list[dict[str, Any]],
+) -> None:
+    """Write one validated edition and rebuild core and marts (the caller commits)."""
+    con.execute(
+        """
+        insert into raw.observatoire_editions values
+            ($load_id, $edition_id, $edition_date, $label, $generation, $number, $source_file,
+             $sha256, $header_row, $header_map, $unknown_columns)
+        """,
+        {
+            "load_id": load_id,
+            "edition_id": edition.edition_id,
+            "edition_date": edition.edition_date,
+            "label": edition.label,
+            "generation": edition.generation,
+            "number": edition.number,
+            "source_file": source_file,
+            "sha256": sha256,
+            "header_row": header_row,
+            "header_map": json.dumps(header_map, ensure_ascii=False),
+            "unknown_columns": unknown_columns,
+        },
+    )
+    _insert(con, "raw.observatoire_demarches", demarches.select(DEMARCHE_COLUMNS), load_id)
+    _insert(con, "raw.observatoire_indicators", indicators.select(INDICATOR_COLUMNS), load_id)
+    for item in quarantined:
+        con.execute(
+            "insert into meta.quarantine values ($load_id, $source, $row, $rule, $record)",
+            {
+                "load_id": load_id,
+                "source": SOURCE,
+                "row": item["source_row"],
+                "rule": item["rule"],
+                "record": json.dumps(item["record"], ensure_ascii=False, default=str),
+            },
+        )
+    con.execute(
+        """
+        insert or replace into meta.snapshots (source, as_of, load_id)
+        values ($source, $as_of, $load_id)
+        """,
+        {"source": SOURCE, "as_of": edition.edition_date, "load_id": load_id},
+    )
+    rebuild(con)
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, load_id: int) -> None:
+    incoming = frame.with_columns(pl.lit(load_id, dtype=pl.Int64).alias("load_id"))
+    con.register("incoming_observatoire", incoming.to_arrow())
+    try:
+        # Only two table names reach here, both constants of this module.
+        assert table in ("raw.observatoire_demarches", "raw.observatoire_indicators")
+        con.execute(f"insert into {table} by name select * from incoming_observatoire")
+    finally:
+        con.unregister("incoming_observatoire")
+
+
+def reference_administrations() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "administration_id": [a.administration_id for a in administrations()],
+            "name": [a.name for a in administrations()],
+            "ministry": [a.ministry for a in administrations()],
+            "aliases": [list(a.aliases) for a in administrations()],
+        },
+        schema={
+            "administration_id": pl.Utf8,
+            "name": pl.Utf8,
+            "ministry": pl.Utf8,
+            "aliases": pl.List(pl.Utf8),
+        },
+    )
+
+
+def rebuild(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild the observatory's core tables and marts from the editions in force."""
+    con.register("reference_administrations", reference_administrations().to_arrow())
+    try:
+        for model in CORE_MODELS + MART_MODELS:
+            run_model(con, model)
+    finally:
+        con.unregister("reference_administrations")
