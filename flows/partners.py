@@ -1,0 +1,308 @@
+"""Flow `partners`: the partner catalogue (reference data), parse → validate → load → export.
+
+No machine-readable source exists (SOURCES.md §3): the catalogue is kept in the repository
+(`fsdata/reference/`), or a user points the flow at their own partners (and services) file.
+The administration→partner mapping and the cited official figures always come from the
+repository's reference folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from prefect import flow, task
+
+from expectations.runner import RuleResult, ValidationOutcome, refusal, validate
+from flows.common import (
+    LoadRefused,
+    LoadSummary,
+    current_flow_run_id,
+    publish_artifact,
+    results_as_rows,
+    save_outcome,
+)
+from fsdata.config import Settings, load_settings
+from transforms.errors import SourceFormatError
+from transforms.partners import (
+    PartnerCatalogue,
+    default_reference_dir,
+    read_administration_partners,
+    read_partner_catalogue,
+)
+from warehouse import partners as store
+from warehouse.archive import archive, sha256_of
+from warehouse.db import begin_load, connect, finish_load, record_validation, transaction
+from warehouse.exports import export_table
+
+SOURCE = "partners"
+SUITES = ("partners", "partner_services")
+EXPORTS = {
+    "partners": "core.partners",
+    "partner_services": "core.partner_services",
+    "partner_aliases": "core.partner_aliases",
+    "administration_partners": "core.administration_partners",
+    "official_figures": "core.official_figures",
+    "observatory_administration_partners": "core.observatory_administration_partners",
+    "demarche_partner_coverage": "marts.demarche_partner_coverage",
+    "demarche_uncovered_administrations": "marts.demarche_uncovered_administrations",
+}
+
+
+def _inputs(file: str | None, services: str | None) -> dict[str, Path | None]:
+    reference = default_reference_dir()
+    if file is None:
+        partners_path = reference / "partners.csv"
+        services_path = Path(services) if services else reference / "partner_services.csv"
+    else:
+        # A user's catalogue is theirs entirely: no services file means no services.
+        partners_path = Path(file)
+        services_path = Path(services) if services else None
+    return {
+        "partners": partners_path,
+        "services": services_path,
+        "administration_partners": reference / "administration_partners.csv",
+        "official_figures": reference / "official_figures.csv",
+    }
+
+
+def _checksum(inputs: dict[str, Path | None]) -> str:
+    """One checksum for the catalogue: the same four files give the same load."""
+    digest = hashlib.sha256()
+    for name, path in inputs.items():
+        digest.update(f"{name}:{sha256_of(path) if path else '-'}\n".encode())
+    return digest.hexdigest()
+
+
+@task(name="parse partners")
+def parse(inputs: dict[str, Path | None], work_dir: Path, sha256: str) -> dict[str, Path]:
+    partners_path = inputs["partners"]
+    assert partners_path is not None
+    catalogue = read_partner_catalogue(partners_path, inputs["services"])
+    mapping_path = inputs["administration_partners"]
+    figures_path = inputs["official_figures"]
+    assert mapping_path is not None and figures_path is not None
+    frames = {
+        "partners": catalogue.partners,
+        "services": catalogue.services,
+        "aliases": catalogue.aliases,
+        "mapping": read_administration_partners(mapping_path),
+        "figures": store.read_official_figures(figures_path),
+    }
+    work_dir.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for name, frame in frames.items():
+        paths[name] = work_dir / f"{SOURCE}-{sha256[:16]}-{name}.parquet"
+        frame.write_parquet(paths[name])
+    return paths
+
+
+def _services_reference_check(frames: dict[str, Path]) -> RuleResult:
+    """Each service names a partner of the same catalogue (the suites see one file each)."""
+    codes = set(pl.read_parquet(frames["partners"])["partner_code"].drop_nulls().to_list())
+    services = pl.read_parquet(frames["services"]).with_row_index("position")
+    unknown = services.filter(~pl.col("partner_code").is_in(list(codes)))
+    return RuleResult(
+        rule="service_partner_known",
+        rule_class="blocking",
+        expectation="service_partner_in_catalogue",
+        column="partner_code",
+        success=unknown.height == 0,
+        unexpected_count=unknown.height,
+        unexpected_rows=tuple(int(p) for p in unknown["position"]),
+        detail=(
+            f"services of unknown partners: {', '.join(sorted(set(unknown['partner_code'])))}"
+            if unknown.height
+            else ""
+        ),
+    )
+
+
+@task(name="validate partners")
+def validate_frames(frames: dict[str, Path], result_dir: Path, load_id: int) -> ValidationOutcome:
+    results: list[RuleResult] = []
+    documents = {}
+    for suite, frame_name in zip(SUITES, ("partners", "services"), strict=True):
+        outcome = validate(pl.read_parquet(frames[frame_name]), suite)
+        save_outcome(outcome, result_dir / f"load-{load_id}-{suite}.json")
+        results += outcome.results
+        documents[suite] = outcome.document
+    results.append(_services_reference_check(frames))
+    return ValidationOutcome(suite=SOURCE, results=results, document=documents)
+
+
+@task(name="load partners")
+def load(
+    settings: Settings,
+    load_id: int,
+    inputs: dict[str, Path | None],
+    sha256: str,
+    frames: dict[str, Path],
+    outcome: ValidationOutcome,
+) -> LoadSummary:
+    catalogue = PartnerCatalogue(
+        partners=pl.read_parquet(frames["partners"]),
+        services=pl.read_parquet(frames["services"]),
+        aliases=pl.read_parquet(frames["aliases"]),
+    )
+    mapping = pl.read_parquet(frames["mapping"])
+    figures = pl.read_parquet(frames["figures"])
+    today = date.today()
+    raw_paths = [
+        archive(path, settings.raw_dir, SOURCE, today, sha256_of(path))
+        for path in inputs.values()
+        if path is not None
+    ]
+    warned = outcome.rows_by_rule("warning")
+    with connect(settings.warehouse_path) as con, transaction(con):
+        store.publish_catalogue(
+            con, load_id=load_id, catalogue=catalogue, mapping=mapping, figures=figures
+        )
+        coverage_rows = con.execute(
+            "select count(*) from marts.demarche_partner_coverage"
+        ).fetchall()[0][0]
+        message = (
+            f"published {catalogue.partners.height} partners, {catalogue.services.height} "
+            f"services, {catalogue.aliases.height} names, {mapping.height} administration "
+            f"names, {figures.height} official figures; promise tracker: {coverage_rows} "
+            "edition(s)" + ("" if inputs["services"] else " (no services file given: no services)")
+        )
+        record_validation(con, load_id, SOURCE, results_as_rows(outcome))
+        finish_load(
+            con,
+            load_id,
+            "published",
+            message,
+            rows_read=catalogue.partners.height,
+            rows_loaded=catalogue.partners.height,
+            rows_quarantined=0,
+            rows_warned=len({p for rows in warned.values() for p in rows}),
+            raw_path=str(raw_paths[0]),
+        )
+    return LoadSummary(
+        source=SOURCE,
+        status="published",
+        load_id=load_id,
+        as_of=today.isoformat(),
+        file=inputs["partners"].name if inputs["partners"] else None,
+        sha256=sha256,
+        message=message,
+        rows_read=catalogue.partners.height,
+        rows_loaded=catalogue.partners.height,
+        warnings={rule: len(rows) for rule, rows in warned.items()},
+        changes={
+            "partners": catalogue.partners.height,
+            "services": catalogue.services.height,
+            "names": catalogue.aliases.height,
+            "official figures": figures.height,
+        },
+    )
+
+
+@task(name="export partners")
+def export(settings: Settings) -> list[str]:
+    written: list[str] = []
+    with connect(settings.warehouse_path) as con:
+        for name, table in EXPORTS.items():
+            written += [
+                str(p) for p in export_table(con, table, settings.exports_dir / SOURCE, name)
+            ]
+    return written
+
+
+@flow(name="partners", log_prints=True)
+def partners(
+    home: str, config: str | None = None, file: str | None = None, services: str | None = None
+) -> dict[str, Any]:
+    """Load the partner catalogue: the repository's when `file` is None, else the user's
+    partners file (and `services` file). Raises LoadRefused when nothing was published."""
+    settings = load_settings(home, config)
+    inputs = _inputs(file, services)
+    try:
+        summary = _process(settings, inputs)
+    except LoadRefused as exc:
+        publish_artifact(LoadSummary(source=SOURCE, status="rejected", message=str(exc), file=file))
+        raise
+    print(summary.message)
+    publish_artifact(summary)
+    return summary.to_dict()
+
+
+def run_demo(home: str, config: str | None = None) -> list[dict[str, Any]]:
+    return [partners(home=home, config=config)]
+
+
+def _process(settings: Settings, inputs: dict[str, Path | None]) -> LoadSummary:
+    for path in inputs.values():
+        if path is not None and not path.is_file():
+            raise LoadRefused(f"{path}: no such file")
+    sha256 = _checksum(inputs)
+    partners_path = inputs["partners"]
+    assert partners_path is not None
+    with connect(settings.warehouse_path) as con:
+        load_id = begin_load(
+            con,
+            SOURCE,
+            as_of=date.today(),
+            file_name=partners_path.name,
+            sha256=sha256,
+            size_bytes=partners_path.stat().st_size,
+            options={k: str(v) if v else None for k, v in inputs.items()},
+            flow_run_id=current_flow_run_id(),
+        )
+        if store.published_sha256(con) == sha256:
+            message = "unchanged: this catalogue is already the one in force"
+            finish_load(con, load_id, "unchanged", message)
+            return LoadSummary(
+                source=SOURCE,
+                status="unchanged",
+                load_id=load_id,
+                file=partners_path.name,
+                sha256=sha256,
+                message=message,
+            )
+
+    result_dir = settings.validation_dir / SOURCE
+    try:
+        frames = parse(inputs, settings.home / "work", sha256)
+    except SourceFormatError as exc:
+        outcome = refusal(SOURCE, exc.rule, exc.detail)
+        save_outcome(outcome, result_dir / f"load-{load_id}.json")
+        _reject(settings, load_id, inputs, sha256, outcome, str(exc))
+        raise LoadRefused(str(exc)) from exc
+    try:
+        outcome = validate_frames(frames, result_dir, load_id)
+        if outcome.blocking_failed:
+            reasons = "; ".join(r.message() for r in outcome.failures("blocking"))
+            message = f"{partners_path.name}: refused: {reasons}"
+            _reject(settings, load_id, inputs, sha256, outcome, message)
+            raise LoadRefused(message)
+        summary = load(settings, load_id, inputs, sha256, frames, outcome)
+    finally:
+        for path in frames.values():
+            path.unlink(missing_ok=True)
+    summary.exports = export(settings)
+    return summary
+
+
+def _reject(
+    settings: Settings,
+    load_id: int,
+    inputs: dict[str, Path | None],
+    sha256: str,
+    outcome: ValidationOutcome,
+    message: str,
+) -> None:
+    partners_path = inputs["partners"]
+    assert partners_path is not None
+    kept = settings.home / "rejected" / SOURCE / f"{sha256[:16]}{partners_path.suffix}"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    if not kept.exists():
+        shutil.copyfile(partners_path, kept)
+    with connect(settings.warehouse_path) as con, transaction(con):
+        record_validation(con, load_id, SOURCE, results_as_rows(outcome))
+        finish_load(con, load_id, "rejected", message, raw_path=str(kept))

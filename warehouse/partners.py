@@ -1,0 +1,266 @@
+"""Publishing the partner catalogue and the marts that join partners to the observatory.
+
+The catalogue is reference data: each published load replaces `core.partners`,
+`core.partner_services`, `core.partner_aliases`, `core.administration_partners` and
+`core.official_figures` as a whole (the files themselves stay in the raw archive). The promise
+tracker (`marts.demarche_partner_coverage`, `marts.demarche_uncovered_administrations`) is
+rebuilt from whatever exists: empty tables with their documented columns until the observatory
+is loaded.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from transforms.errors import SourceFormatError
+from transforms.partners import PartnerCatalogue, partner_for_administration
+from warehouse.db import fetch_first, run_model
+
+SOURCE = "partners"
+OFFICIAL_FIGURE_COLUMNS = (
+    "figure_code",
+    "period_start",
+    "period_end",
+    "value",
+    "unit",
+    "scope",
+    "source_document",
+    "source_date",
+    "note",
+)
+PARTNER_COLUMNS = (
+    "partner_code", "name", "former_names", "aliases", "themes", "effective_from",
+    "effective_to", "source_document", "source_date", "source_url",
+)  # fmt: skip
+SERVICE_COLUMNS = (
+    "partner_code", "service_code", "service_label", "theme", "effective_from", "effective_to",
+    "source_document", "source_date",
+)  # fmt: skip
+CATALOGUE_TABLES = (
+    "core.partners",
+    "core.partner_services",
+    "core.partner_aliases",
+    "core.administration_partners",
+    "core.official_figures",
+)
+# Tables the promise tracker reads, with the columns it needs: built only when all are there.
+OBSERVATORY_TABLES = {
+    "demarches": ("demarche_id", "administration_id", "administration"),
+    "demarche_indicators": ("edition_id", "edition_date", "demarche_id", "indicator", "value_num"),
+}
+
+
+def read_official_figures(path: Path) -> pl.DataFrame:
+    """`official_figures.csv` typed; refuses (SourceFormatError) a missing column, a value that
+    is not a number, a date that is not ISO, or an uncited row (`official_figure_cited`)."""
+    frame = pl.read_csv(path, infer_schema=False)
+    for column in OFFICIAL_FIGURE_COLUMNS:
+        if column not in frame.columns:
+            raise SourceFormatError(
+                path.name, "required_column_present", "the column is missing", column=column
+            )
+    frame = frame.select(OFFICIAL_FIGURE_COLUMNS).with_columns(
+        pl.col(c).str.strip_chars().replace("", None) for c in OFFICIAL_FIGURE_COLUMNS
+    )
+    typed = frame.with_columns(
+        pl.col("value").cast(pl.Float64, strict=False),
+        *(
+            pl.col(c).str.to_date("%Y-%m-%d", strict=False)
+            for c in ("period_start", "period_end", "source_date")
+        ),
+    )
+    checks = {
+        "official_figure_value_numeric": typed["value"].is_null(),
+        "date_parseable": (
+            (typed["period_start"].is_null() & frame["period_start"].is_not_null())
+            | (typed["period_end"].is_null() & frame["period_end"].is_not_null())
+            | (typed["source_date"].is_null() & frame["source_date"].is_not_null())
+        ),
+        "official_figure_cited": typed["source_document"].is_null()
+        | typed["source_date"].is_null(),
+        "official_figure_described": typed["figure_code"].is_null()
+        | typed["unit"].is_null()
+        | typed["scope"].is_null(),
+    }
+    for rule, broken in checks.items():
+        rows = broken.arg_true()
+        if rows.len():
+            raise SourceFormatError(
+                path.name, rule, "the row breaks the rule", row=int(rows[0]) + 2
+            )
+    return typed
+
+
+def published_sha256(con: duckdb.DuckDBPyConnection) -> str | None:
+    """Checksum of the catalogue in force: the latest published catalogue load."""
+    row = fetch_first(
+        con.execute(
+            """
+            select sha256 from meta.loads
+            where source = $source and status = 'published'
+            order by load_id desc limit 1
+            """,
+            {"source": SOURCE},
+        )
+    )
+    return row[0] if row else None
+
+
+def _extra_json(frame: pl.DataFrame, known: tuple[str, ...]) -> pl.Series:
+    extra = [
+        c for c in frame.columns if c not in known and c not in ("note", "effective_from_le_to")
+    ]
+    if not extra:
+        return pl.Series("extra", ["{}"] * frame.height, dtype=pl.String)
+    values = [
+        json.dumps(dict(zip(extra, row, strict=True)), ensure_ascii=False, default=str)
+        for row in frame.select(extra).iter_rows()
+    ]
+    return pl.Series("extra", values, dtype=pl.String)
+
+
+def _replace(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    """Replace every row of `table` (one of ours, named in code) by `frame`'s rows."""
+    if table not in CATALOGUE_TABLES:
+        raise ValueError(f"not a catalogue table: {table!r}")
+    con.execute(f"delete from {table}")
+    con.register("incoming_rows", frame.to_arrow())
+    try:
+        con.execute(f"insert into {table} by name select * from incoming_rows")
+    finally:
+        con.unregister("incoming_rows")
+
+
+def publish_catalogue(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    load_id: int,
+    catalogue: PartnerCatalogue,
+    mapping: pl.DataFrame,
+    figures: pl.DataFrame,
+) -> None:
+    """Replace the catalogue tables and rebuild the partner marts (caller commits)."""
+    load = pl.lit(load_id, dtype=pl.Int64).alias("load_id")
+    partners = catalogue.partners
+    if "note" not in partners.columns:
+        partners = partners.with_columns(pl.lit(None, dtype=pl.String).alias("note"))
+    partners = partners.select(*PARTNER_COLUMNS, "note").with_columns(
+        _extra_json(catalogue.partners, PARTNER_COLUMNS), load
+    )
+    services = catalogue.services.select(SERVICE_COLUMNS).with_columns(
+        _extra_json(catalogue.services, SERVICE_COLUMNS), load
+    )
+    aliases = catalogue.aliases.select("alias_normalised", "partner_code", "kind", "alias")
+    _replace(con, "core.partners", partners)
+    _replace(con, "core.partner_services", services)
+    _replace(con, "core.partner_aliases", aliases.with_columns(load))
+    _replace(
+        con,
+        "core.administration_partners",
+        mapping.select("administration", "administration_normalised", "partner_code", "note")
+        .unique("administration_normalised", keep="first", maintain_order=True)
+        .with_columns(load),
+    )
+    _replace(con, "core.official_figures", figures.with_columns(load))
+    rebuild_marts(con)
+
+
+def frame_of(con: duckdb.DuckDBPyConnection, query: str) -> pl.DataFrame:
+    """A query's whole result as a polars frame (read to its end)."""
+    frame = pl.from_arrow(con.execute(query).to_arrow_table())
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+def catalogue_in_force(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame] | None:
+    """(aliases, administration mapping) as published, or None before any catalogue load."""
+    aliases = frame_of(
+        con, "select alias_normalised, partner_code, kind, alias from core.partner_aliases"
+    )
+    if aliases.height == 0:
+        return None
+    mapping = frame_of(
+        con,
+        "select administration, administration_normalised, partner_code, note "
+        "from core.administration_partners",
+    )
+    return aliases, mapping
+
+
+def _observatory_loaded(con: duckdb.DuckDBPyConnection) -> bool:
+    for table, needed in OBSERVATORY_TABLES.items():
+        columns = {
+            row[0]
+            for row in con.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = 'core' and table_name = ?",
+                [table],
+            ).fetchall()
+        }
+        if not set(needed) <= columns:
+            return False
+    return True
+
+
+def map_observatory_administrations(con: duckdb.DuckDBPyConnection) -> int:
+    """Fill `core.observatory_administration_partners` from core.demarches; the number of
+    administrations mapped to no partner (listed, never guessed)."""
+    con.execute("delete from core.observatory_administration_partners")
+    in_force = catalogue_in_force(con)
+    if in_force is None or not _observatory_loaded(con):
+        return 0
+    aliases, mapping = in_force
+    pairs = con.execute(
+        "select distinct administration_id, administration from core.demarches"
+    ).fetchall()
+    rows = []
+    for administration_id, administration in pairs:
+        partner_code, matched_on = None, None
+        # The published name first (what the mapping table was written from), then the id.
+        for value, kind in (
+            (administration, "administration"),
+            (administration_id, "administration_id"),
+        ):
+            if value is None:
+                continue
+            partner_code = partner_for_administration(value, mapping, aliases)
+            if partner_code is not None:
+                matched_on = kind
+                break
+        rows.append(
+            {
+                "administration_id": administration_id,
+                "administration": administration,
+                "partner_code": partner_code,
+                "matched_on": matched_on,
+            }
+        )
+    frame = pl.DataFrame(
+        rows,
+        schema=dict.fromkeys(
+            ("administration_id", "administration", "partner_code", "matched_on"), pl.String
+        ),
+    )
+    con.register("incoming_rows", frame.to_arrow())
+    try:
+        con.execute(
+            "insert into core.observatory_administration_partners by name "
+            "select * from incoming_rows"
+        )
+    finally:
+        con.unregister("incoming_rows")
+    return frame.filter(pl.col("partner_code").is_null()).height
+
+
+def rebuild_marts(con: duckdb.DuckDBPyConnection) -> None:
+    """The promise tracker from what exists: empty until the observatory is loaded."""
+    map_observatory_administrations(con)
+    run_model(con, "marts/demarche_partner_coverage")
+    run_model(con, "marts/demarche_uncovered_administrations")
+    if _observatory_loaded(con) and catalogue_in_force(con) is not None:
+        run_model(con, "marts/demarche_partner_coverage__observatory")
+        run_model(con, "marts/demarche_uncovered_administrations__observatory")
