@@ -171,7 +171,7 @@ def publish_catalogue(
 
 def frame_of(con: duckdb.DuckDBPyConnection, query: str) -> pl.DataFrame:
     """A query's whole result as a polars frame (read to its end)."""
-    frame = pl.from_arrow(con.execute(query).to_arrow_table())
+    frame = pl.from_arrow(con.sql(query).to_arrow_table())
     assert isinstance(frame, pl.DataFrame)
     return frame
 

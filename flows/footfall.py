@@ -1,0 +1,292 @@
+"""Flow `footfall`: an operator's footfall feed, parse → validate → load → export.
+
+No open dataset gives footfall per espace (SOURCES.md §4): the feed arrives as a file in the
+format of fsdata/reference/FOOTFALL_FORMAT.md. The demo loads the SYNTHETIC feed bundled in
+fsdata/samples/footfall/, marked as such in the tables, the exports and the run summary.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from prefect import flow, task
+
+from expectations.runner import ValidationOutcome, refusal, validate
+from flows.common import (
+    LoadRefused,
+    LoadSummary,
+    current_flow_run_id,
+    publish_artifact,
+    results_as_rows,
+    save_outcome,
+)
+from fsdata.config import Settings, load_settings, sample_path
+from transforms.errors import SourceFormatError
+from transforms.footfall import read_footfall
+from warehouse import footfall as store
+from warehouse.archive import archive, sha256_of
+from warehouse.db import begin_load, connect, finish_load, record_validation, transaction
+from warehouse.exports import export_table
+from warehouse.partners import catalogue_in_force
+
+SOURCE = "footfall"
+SUITE = "footfall"
+EXPORTS = {
+    "footfall": "core.footfall",
+    "footfall_monthly": "marts.footfall_monthly",
+    "footfall_espace_ranking": "marts.footfall_espace_ranking",
+    "footfall_reconciliation": "marts.footfall_reconciliation",
+}
+DEMO_FILE = "footfall-SYNTHETIC-demo.csv"
+SYNTHETIC_NOTE = "SYNTHETIC demo feed (invented figures, not real footfall)"
+
+
+@task(name="parse footfall")
+def parse(settings: Settings, file: Path, sha256: str, today: date) -> Path:
+    with connect(settings.warehouse_path) as con:
+        in_force = catalogue_in_force(con)
+    # The catalogue as published maps partner names; the repository's before any load.
+    frame = read_footfall(file, in_force[0] if in_force else None, today)
+    work_dir = settings.home / "work"
+    work_dir.mkdir(parents=True, exist_ok=True)
+    frame_path = work_dir / f"{SOURCE}-{sha256[:16]}.parquet"
+    frame.write_parquet(frame_path)
+    return frame_path
+
+
+@task(name="validate footfall")
+def validate_frame(frame_path: Path, result_path: Path) -> ValidationOutcome:
+    outcome = validate(pl.read_parquet(frame_path), SUITE)
+    save_outcome(outcome, result_path)
+    return outcome
+
+
+def _row_record(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k != "position"}
+
+
+@task(name="load footfall")
+def load(
+    settings: Settings,
+    load_id: int,
+    file: Path,
+    sha256: str,
+    frame_path: Path,
+    outcome: ValidationOutcome,
+    today: date,
+) -> LoadSummary:
+    frame = pl.read_parquet(frame_path).with_row_index("position")
+    synthetic = store.is_synthetic_file(file.name)
+    rejected = outcome.rows_by_rule("row_rejected")
+    warned = outcome.rows_by_rule("warning")
+    flags: dict[int, list[str]] = {}
+    for rule, positions in warned.items():
+        for position in positions:
+            flags.setdefault(position, []).append(rule)
+    quarantined = [
+        {"source_row": row["source_row"], "rule": rule, "record": _row_record(row)}
+        for rule, positions in rejected.items()
+        for row in frame.filter(pl.col("position").is_in(positions)).to_dicts()
+    ]
+    rejected_positions = {p for positions in rejected.values() for p in positions}
+    candidates = frame.filter(~pl.col("position").is_in(list(rejected_positions)))
+    with connect(settings.warehouse_path) as con, transaction(con):
+        # The warehouse rule: the espace is known and open on at least one day of the month.
+        not_open = store.closed_or_unknown(con, candidates)
+        reasons = dict(zip(not_open["position"], not_open["reason"], strict=True))
+        for row in candidates.filter(pl.col("position").is_in(list(reasons))).to_dicts():
+            record = _row_record(row) | {"reason": reasons[row["position"]]}
+            quarantined.append(
+                {"source_row": row["source_row"], "rule": store.RULE_ESPACE_OPEN, "record": record}
+            )
+        accepted = (
+            candidates.filter(~pl.col("position").is_in(list(reasons)))
+            .with_columns(
+                pl.col("position")
+                .map_elements(lambda p: flags.get(p, []), return_dtype=pl.List(pl.String))
+                .alias("quality_flags")
+            )
+            .drop("position")
+        )
+        n_quarantined = len(rejected_positions) + len(reasons)
+        rows_warned = sum(1 for p in flags if p not in rejected_positions and p not in reasons)
+        record_validation(con, load_id, SUITE, results_as_rows(outcome))
+        prefix = f"{SYNTHETIC_NOTE}: " if synthetic else ""
+        if store.is_unchanged(con, accepted):
+            message = f"{prefix}unchanged: {file.name} brings the figures already in force"
+            finish_load(
+                con,
+                load_id,
+                "unchanged",
+                message,
+                rows_read=frame.height,
+                rows_loaded=0,
+                rows_quarantined=n_quarantined,
+            )
+            return LoadSummary(
+                source=SOURCE,
+                status="unchanged",
+                load_id=load_id,
+                as_of=today.isoformat(),
+                file=file.name,
+                sha256=sha256,
+                message=message,
+                rows_read=frame.height,
+                rows_quarantined=n_quarantined,
+            )
+        raw_path = archive(file, settings.raw_dir, SOURCE, today, sha256)
+        changes = store.publish_feed(
+            con,
+            load_id=load_id,
+            accepted=accepted,
+            quarantined=quarantined,
+            is_synthetic=synthetic,
+        )
+        outliers = ", ".join(
+            f"espace {o['espace_id']} {o['month']:%Y-%m} {o['partner_code'] or 'total'}: "
+            f"{o['requests']} (median {o['median_requests']:g})"
+            for o in changes.outliers
+        )
+        message = (
+            f"{prefix}published {accepted.height} figures for {changes.espace_months} "
+            f"espace-months ({changes.espace_months_replaced} replaced a month already loaded), "
+            f"{n_quarantined} rows quarantined"
+            + (f"; outliers (≥ 10× the espace's median, kept): {outliers}" if outliers else "")
+        )
+        finish_load(
+            con,
+            load_id,
+            "published",
+            message,
+            rows_read=frame.height,
+            rows_loaded=accepted.height,
+            rows_quarantined=n_quarantined,
+            rows_warned=rows_warned,
+            raw_path=str(raw_path),
+        )
+    warnings = {rule: len(positions) for rule, positions in warned.items()}
+    if changes.outliers:
+        warnings["footfall_outlier"] = len(changes.outliers)
+    return LoadSummary(
+        source=SOURCE,
+        status="published",
+        load_id=load_id,
+        as_of=today.isoformat(),
+        file=file.name,
+        sha256=sha256,
+        message=message,
+        rows_read=frame.height,
+        rows_loaded=accepted.height,
+        rows_quarantined=n_quarantined,
+        rows_warned=rows_warned,
+        warnings=warnings,
+        changes={
+            "espace-months": changes.espace_months,
+            "replaced": changes.espace_months_replaced,
+            "figures removed": changes.rows_removed,
+            "outliers": len(changes.outliers),
+            "synthetic": int(synthetic),
+        },
+    )
+
+
+@task(name="export footfall")
+def export(settings: Settings) -> list[str]:
+    folder = settings.exports_dir / SOURCE
+    written: list[str] = []
+    with connect(settings.warehouse_path) as con:
+        for name, table in EXPORTS.items():
+            written += [str(p) for p in export_table(con, table, folder, name)]
+        written.append(str(store.write_readme(con, folder)))
+    return written
+
+
+@flow(name="footfall", log_prints=True)
+def footfall(home: str, config: str | None = None, file: str | None = None) -> dict[str, Any]:
+    """Load one footfall feed file. Raises LoadRefused when nothing was published."""
+    settings = load_settings(home, config)
+    if file is None:
+        raise ValueError("footfall has no live source: give the operator's feed file")
+    path = Path(file)
+    try:
+        summary = _process(settings, path, date.today())
+    except LoadRefused as exc:
+        publish_artifact(
+            LoadSummary(source=SOURCE, status="rejected", message=str(exc), file=path.name)
+        )
+        raise
+    print(summary.message)
+    publish_artifact(summary)
+    return summary.to_dict()
+
+
+def run_demo(home: str, config: str | None = None) -> list[dict[str, Any]]:
+    return [footfall(home=home, config=config, file=str(sample_path("footfall", DEMO_FILE)))]
+
+
+def _process(settings: Settings, file: Path, today: date) -> LoadSummary:
+    if not file.is_file():
+        raise LoadRefused(f"{file}: no such file")
+    sha256 = sha256_of(file)
+    with connect(settings.warehouse_path) as con:
+        load_id = begin_load(
+            con,
+            SOURCE,
+            as_of=today,
+            file_name=file.name,
+            sha256=sha256,
+            size_bytes=file.stat().st_size,
+            options={"synthetic": store.is_synthetic_file(file.name)},
+            flow_run_id=current_flow_run_id(),
+        )
+        espaces_known = store.espaces_loaded(con)
+    validation_path = settings.validation_dir / SOURCE / f"load-{load_id}.json"
+    if not espaces_known:
+        outcome = refusal(SUITE, "espaces_loaded", "no espace history: load the espaces first")
+        save_outcome(outcome, validation_path)
+        message = f"{file.name}: refused: {outcome.summary()}"
+        _reject(settings, load_id, file, sha256, outcome, message)
+        raise LoadRefused(message)
+    try:
+        frame_path = parse(settings, file, sha256, today)
+    except SourceFormatError as exc:
+        outcome = refusal(SUITE, exc.rule, exc.detail)
+        save_outcome(outcome, validation_path)
+        _reject(settings, load_id, file, sha256, outcome, str(exc))
+        raise LoadRefused(str(exc)) from exc
+    try:
+        outcome = validate_frame(frame_path, validation_path)
+        if outcome.blocking_failed:
+            reasons = "; ".join(r.message() for r in outcome.failures("blocking"))
+            message = f"{file.name}: refused: {reasons}"
+            rows_read = pl.scan_parquet(frame_path).select(pl.len()).collect().item()
+            _reject(settings, load_id, file, sha256, outcome, message, rows_read)
+            raise LoadRefused(message)
+        summary = load(settings, load_id, file, sha256, frame_path, outcome, today)
+    finally:
+        frame_path.unlink(missing_ok=True)
+    if summary.status == "published":
+        summary.exports = export(settings)
+    return summary
+
+
+def _reject(
+    settings: Settings,
+    load_id: int,
+    file: Path,
+    sha256: str,
+    outcome: ValidationOutcome,
+    message: str,
+    rows_read: int | None = None,
+) -> None:
+    kept = settings.home / "rejected" / SOURCE / f"{sha256[:16]}{file.suffix}"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    if not kept.exists():
+        shutil.copyfile(file, kept)
+    with connect(settings.warehouse_path) as con, transaction(con):
+        record_validation(con, load_id, SUITE, results_as_rows(outcome))
+        finish_load(con, load_id, "rejected", message, rows_read=rows_read, raw_path=str(kept))

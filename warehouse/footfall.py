@@ -1,0 +1,304 @@
+"""Loading an operator's footfall feed into the warehouse.
+
+Publishing one file, in a single transaction: its accepted rows go to `raw.footfall`, its
+quarantined rows to `meta.quarantine`, and in `core.footfall` every (espace, month) the file
+carries replaces all the rows of that espace and month (a correction re-sends the month); the
+other espaces and months are untouched. Outliers are then recomputed over the whole history and
+the footfall marts rebuilt.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from transforms.footfall import footfall_outliers
+from transforms.partners import default_reference_dir
+from warehouse import partners as partner_store
+from warehouse.db import fetch_first, run_model
+from warehouse.partners import frame_of
+
+SOURCE = "footfall"
+RULE_ESPACE_OPEN = "espace_open_in_month"
+REASON_UNKNOWN = "espace inconnu de l'historique des espaces (core.espaces)"
+REASON_CLOSED = "espace non ouvert pendant ce mois"
+KEY = ("espace_id", "month", "partner_code")
+FIGURES = ("requests", "resolved", "redirected")
+MART_MODELS = (
+    "marts/footfall_monthly",
+    "marts/footfall_espace_ranking",
+    "marts/footfall_reconciliation",
+)
+RAW_COLUMNS = (
+    "load_id", "source_row", "espace_id", "month", "partner_code", "partner_raw", "requests",
+    "resolved", "redirected", "quality_flags", "is_synthetic", "extra",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class FootfallChanges:
+    espace_months: int
+    espace_months_replaced: int
+    rows_removed: int
+    outliers: list[dict[str, Any]]
+
+
+def is_synthetic_file(name: str) -> bool:
+    """A feed is the synthetic demo when its name says so (`…SYNTHETIC…`)."""
+    return "SYNTHETIC" in name.upper()
+
+
+def espaces_loaded(con: duckdb.DuckDBPyConnection) -> bool:
+    row = fetch_first(con.execute("select count(*) from core.espaces"))
+    return bool(row and row[0])
+
+
+def closed_or_unknown(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> pl.DataFrame:
+    """Rows of `frame` (`position`, `espace_id`, `month`) whose espace is unknown or open on no
+    day of the month (open on D: valid_from <= D and (valid_to is null or D < valid_to));
+    columns `position`, `reason`."""
+    con.register("incoming_months", frame.select("position", "espace_id", "month").to_arrow())
+    try:
+        found = frame_of(
+            con,
+            """
+            select
+                incoming.position,
+                case
+                    when not exists (
+                        select 1 from core.espaces as known
+                        where known.espace_id = incoming.espace_id
+                    ) then 'unknown'
+                    else 'closed'
+                end as reason
+            from incoming_months as incoming
+            where not exists (
+                select 1 from core.espaces as version
+                where version.espace_id = incoming.espace_id
+                    and version.valid_from <= last_day(incoming.month)
+                    and (version.valid_to is null or incoming.month < version.valid_to)
+            )
+            order by incoming.position
+            """,
+        )
+    finally:
+        con.unregister("incoming_months")
+    return found.with_columns(
+        pl.col("reason").replace_strict({"unknown": REASON_UNKNOWN, "closed": REASON_CLOSED})
+    )
+
+
+def _espace_months(accepted: pl.DataFrame) -> pl.DataFrame:
+    return accepted.select("espace_id", "month").unique()
+
+
+def _in_force_for(con: duckdb.DuckDBPyConnection, accepted: pl.DataFrame) -> pl.DataFrame:
+    con.register("incoming_months", _espace_months(accepted).to_arrow())
+    try:
+        return frame_of(
+            con,
+            """
+            select figures.espace_id, figures.month, figures.partner_code,
+                figures.requests, figures.resolved, figures.redirected
+            from core.footfall as figures
+            inner join incoming_months using (espace_id, month)
+            """,
+        )
+    finally:
+        con.unregister("incoming_months")
+
+
+def is_unchanged(con: duckdb.DuckDBPyConnection, accepted: pl.DataFrame) -> bool:
+    """True when the accepted rows are exactly the figures already in force for their
+    espaces and months: loading them again would change nothing."""
+    if accepted.height == 0:
+        return True
+    columns = [*KEY, *FIGURES]
+    current = _in_force_for(con, accepted).select(columns)
+    incoming = accepted.select(columns).cast(current.schema)
+    if current.height != incoming.height:
+        return False
+    order = [*KEY]
+    return current.sort(order, nulls_last=True).equals(incoming.sort(order, nulls_last=True))
+
+
+def publish_feed(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    load_id: int,
+    accepted: pl.DataFrame,
+    quarantined: list[dict[str, Any]],
+    is_synthetic: bool,
+) -> FootfallChanges:
+    """Write one validated feed and bring core.footfall and the marts up to date (caller
+    commits). `accepted` has the canonical columns of transforms.footfall plus
+    `quality_flags`; `quarantined` items have `source_row`, `rule`, `record`."""
+    incoming = accepted.with_columns(
+        pl.lit(load_id, dtype=pl.Int64).alias("load_id"),
+        pl.lit(is_synthetic).alias("is_synthetic"),
+    ).select(RAW_COLUMNS)
+    for item in quarantined:
+        con.execute(
+            "insert into meta.quarantine values ($load_id, $source, $row, $rule, $record)",
+            {
+                "load_id": load_id,
+                "source": SOURCE,
+                "row": item["source_row"],
+                "rule": item["rule"],
+                "record": json.dumps(item["record"], ensure_ascii=False, default=str),
+            },
+        )
+    before = _in_force_for(con, accepted) if accepted.height else pl.DataFrame()
+    replaced = before.select("espace_id", "month").unique().height if before.height else 0
+    con.register("incoming_footfall", incoming.to_arrow())
+    try:
+        con.execute("insert into raw.footfall by name select * from incoming_footfall")
+        con.execute(
+            """
+            delete from core.footfall as figures
+            where exists (
+                select 1 from incoming_footfall as incoming
+                where incoming.espace_id = figures.espace_id and incoming.month = figures.month
+            )
+            """
+        )
+        con.execute(
+            """
+            insert into core.footfall by name
+            select espace_id, month, partner_code, requests, resolved, redirected, load_id,
+                source_row, false as is_outlier, null as median_requests, quality_flags,
+                is_synthetic, extra
+            from incoming_footfall
+            """
+        )
+    finally:
+        con.unregister("incoming_footfall")
+    outliers = flag_outliers(con)
+    rebuild_marts(con)
+    mine = outliers.join(accepted.select(*KEY), on=list(KEY), how="inner", nulls_equal=True).sort(
+        list(KEY), nulls_last=False
+    )
+    return FootfallChanges(
+        espace_months=_espace_months(accepted).height,
+        espace_months_replaced=replaced,
+        rows_removed=before.height,
+        outliers=mine.to_dicts(),
+    )
+
+
+def flag_outliers(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Mark every figure at least 10× its series' median of other months (flagged, kept)."""
+    history = frame_of(con, "select espace_id, month, partner_code, requests from core.footfall")
+    outliers = footfall_outliers(history)
+    con.execute("update core.footfall set is_outlier = false, median_requests = null")
+    if outliers.height:
+        con.register("outlier_rows", outliers.to_arrow())
+        try:
+            con.execute(
+                """
+                update core.footfall as figures
+                set is_outlier = true, median_requests = outlier_rows.median_requests
+                from outlier_rows
+                where outlier_rows.espace_id = figures.espace_id
+                    and outlier_rows.month = figures.month
+                    and outlier_rows.partner_code is not distinct from figures.partner_code
+                """
+            )
+        finally:
+            con.unregister("outlier_rows")
+    return outliers
+
+
+def load_departements(con: duckdb.DuckDBPyConnection) -> None:
+    """`core.ref_departements` from the repository's fsdata/reference/departements.csv."""
+    path = default_reference_dir() / "departements.csv"
+    frame = pl.read_csv(path, infer_schema=False).select(
+        "dep_code", "dep_name", "reg_code", "reg_name"
+    )
+    con.execute("delete from core.ref_departements")
+    con.register("incoming_departements", frame.to_arrow())
+    try:
+        con.execute("insert into core.ref_departements by name select * from incoming_departements")
+    finally:
+        con.unregister("incoming_departements")
+
+
+def _communes_loaded(con: duckdb.DuckDBPyConnection) -> bool:
+    row = fetch_first(
+        con.execute(
+            "select count(*) from information_schema.columns where table_schema = 'core' "
+            "and table_name = 'communes' and column_name in ('vintage', 'dep_code', 'population')"
+        )
+    )
+    return bool(row and row[0] == 3)
+
+
+def rebuild_marts(con: duckdb.DuckDBPyConnection) -> None:
+    """Footfall marts, population when communes are loaded, and the promise tracker (the
+    observatory may have been loaded since the catalogue was)."""
+    load_departements(con)
+    run_model(con, "staging/footfall_population")
+    if _communes_loaded(con):
+        run_model(con, "staging/footfall_population__communes")
+    for model in MART_MODELS:
+        run_model(con, model)
+    partner_store.rebuild_marts(con)
+
+
+def has_synthetic(con: duckdb.DuckDBPyConnection) -> bool:
+    row = fetch_first(con.execute("select count(*) from core.footfall where is_synthetic"))
+    return bool(row and row[0])
+
+
+def write_readme(con: duckdb.DuckDBPyConnection, folder: Path) -> Path:
+    """`README.txt` beside the footfall exports: what they are and, above all, whether any
+    figure in them is SYNTHETIC. Written atomically like the data files."""
+    loads = con.execute(
+        """
+        select load_id, file_name, count(*) as n_rows, bool_or(is_synthetic) as synthetic
+        from core.footfall
+        join meta.loads using (load_id)
+        group by all
+        order by load_id
+        """
+    ).fetchall()
+    synthetic = any(row[3] for row in loads)
+    lines = []
+    if synthetic:
+        lines += [
+            "ATTENTION : CES FICHIERS CONTIENNENT DES DONNÉES SYNTHÉTIQUES (INVENTÉES).",
+            "Les lignes is_synthetic = true viennent du flux de démonstration",
+            "footfall-SYNTHETIC-demo.csv : aucun chiffre n'est réel, ne pas les publier",
+            "comme fréquentation des espaces France services.",
+            "",
+        ]
+    lines += [
+        "Fréquentation des espaces France services (flux des opérateurs).",
+        "Format du flux : fsdata/reference/FOOTFALL_FORMAT.md. Aucune donnée ouverte ne publie",
+        "la fréquentation par espace (SOURCES.md §4) : ces chiffres viennent des fichiers chargés",
+        "ci-dessous ; les chiffres nationaux publiés sont dans partners/official_figures.",
+        "",
+        "Fichiers : footfall (par espace, mois, partenaire), footfall_monthly (espace,",
+        "département, région, France), footfall_espace_ranking, footfall_reconciliation.",
+        "",
+        "Chargements en vigueur (load_id, fichier, lignes, synthétique) :",
+    ]
+    lines += [
+        f"  {load_id}  {name}  {n}  {'SYNTHÉTIQUE' if synth else 'non'}"
+        for load_id, name, n, synth in loads
+    ]
+    folder.mkdir(parents=True, exist_ok=True)
+    final = folder / "README.txt"
+    temporary = folder / f".README.txt.tmp-{os.getpid()}"
+    try:
+        temporary.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        os.replace(temporary, final)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return final
