@@ -141,7 +141,7 @@ def load(
         rows_read=frame.height,
         rows_loaded=frame.height,
         rows_warned=rows_warned,
-        warnings={rule: len(positions) for rule, positions in warned.items()},
+        warnings={rule: len(set(positions)) for rule, positions in warned.items()},
         changes={
             "communes": frame.height,
             "population": population,
