@@ -118,6 +118,8 @@ def load(
         prefix = f"{SYNTHETIC_NOTE}: " if synthetic else ""
         if store.is_unchanged(con, accepted):
             message = f"{prefix}unchanged: {file.name} brings the figures already in force"
+            # Espaces, communes or the observatory may have been loaded since.
+            store.rebuild_marts(con)
             finish_load(
                 con,
                 load_id,
@@ -269,8 +271,7 @@ def _process(settings: Settings, file: Path, today: date) -> LoadSummary:
         summary = load(settings, load_id, file, sha256, frame_path, outcome, today)
     finally:
         frame_path.unlink(missing_ok=True)
-    if summary.status == "published":
-        summary.exports = export(settings)
+    summary.exports = export(settings)
     return summary
 
 

@@ -241,6 +241,7 @@ def _process(settings: Settings, inputs: dict[str, Path | None]) -> LoadSummary:
         if path is not None and not path.is_file():
             raise LoadRefused(f"{path}: no such file")
     sha256 = _checksum(inputs)
+    summary: LoadSummary | None = None
     partners_path = inputs["partners"]
     assert partners_path is not None
     with connect(settings.warehouse_path) as con:
@@ -256,8 +257,11 @@ def _process(settings: Settings, inputs: dict[str, Path | None]) -> LoadSummary:
         )
         if store.published_sha256(con) == sha256:
             message = "unchanged: this catalogue is already the one in force"
-            finish_load(con, load_id, "unchanged", message)
-            return LoadSummary(
+            with transaction(con):
+                # The observatory may have been loaded since: the promise tracker follows it.
+                store.rebuild_marts(con)
+                finish_load(con, load_id, "unchanged", message)
+            summary = LoadSummary(
                 source=SOURCE,
                 status="unchanged",
                 load_id=load_id,
@@ -265,6 +269,9 @@ def _process(settings: Settings, inputs: dict[str, Path | None]) -> LoadSummary:
                 sha256=sha256,
                 message=message,
             )
+    if summary is not None:
+        summary.exports = export(settings)
+        return summary
 
     result_dir = settings.validation_dir / SOURCE
     try:
