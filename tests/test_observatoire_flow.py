@@ -260,6 +260,20 @@ def test_unknown_status_quarantines_the_cell_and_publishes_the_edition(
         "where scope = 'ensemble'",
     ) == [(2, 50.0)]
 
+    # A corrected file for the same edition replaces it: the later load wins.
+    corrected = tmp_path / "observatoire-corrige.csv"
+    corrected.write_text(edition.read_text(encoding="utf-8").replace("Bientôt", "Partiel"))
+    result = observatoire(home=str(home), file=str(corrected), edition="2021-01")
+    assert result["status"] == "published"
+    assert query(
+        home, "select source_file, n_demarches, n_quarantined_cells from core.editions"
+    ) == [(corrected.name, 3, 0)]
+    assert query(
+        home,
+        "select value_text from core.demarche_indicators "
+        "where indicator = 'online_status' order by source_row",
+    ) == [("oui",), ("partiel",), ("non",)]
+
 
 @pytest.fixture
 def data_gouv(httpserver: HTTPServer) -> Iterator[dict[str, Any]]:
