@@ -99,19 +99,21 @@ def refusal(suite_name: str, rule: str, detail: str) -> ValidationOutcome:
     return ValidationOutcome(suite=suite_name, results=[result], document=document)
 
 
-def validate(
-    frame: pl.DataFrame, suite_name: str, parameters: dict[str, Any] | None = None
-) -> ValidationOutcome:
-    """Validate `frame` with the suite; row positions in results index into `frame`."""
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+_definitions: dict[str, Any] = {}
+
+
+def _definition(suite_name: str) -> Any:
+    """The suite's GX validation definition, built once per process: building a context and
+    registering a suite costs more than validating a listing."""
+    if suite_name in _definitions:
+        return _definitions[suite_name]
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
-    suite_config = load_suite(suite_name)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    suite = context.suites.add(gx.ExpectationSuite(**suite_config))
+    suite = context.suites.add(gx.ExpectationSuite(**load_suite(suite_name)))
     batch_definition = (
         context.data_sources.add_pandas("frame")
         .add_dataframe_asset(suite_name)
@@ -120,6 +122,16 @@ def validate(
     definition = context.validation_definitions.add(
         gx.ValidationDefinition(name=suite_name, data=batch_definition, suite=suite)
     )
+    _definitions[suite_name] = definition
+    return definition
+
+
+def validate(
+    frame: pl.DataFrame, suite_name: str, parameters: dict[str, Any] | None = None
+) -> ValidationOutcome:
+    """Validate `frame` with the suite; row positions in results index into `frame`."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    definition = _definition(suite_name)
     run = definition.run(
         batch_parameters={"dataframe": frame.to_pandas()},
         expectation_parameters=parameters or {},

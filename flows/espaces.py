@@ -142,6 +142,7 @@ def load(
             load_id,
             "published",
             message,
+            rows_read=frame.height,
             rows_loaded=accepted.height,
             rows_quarantined=len(quarantined),
             rows_warned=rows_warned,

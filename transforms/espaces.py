@@ -256,12 +256,14 @@ def _clean(column: str) -> pl.Expr:
 
 def _map_unique(column: str, function: Any, dtype: pl.DataType) -> pl.Expr:
     """Apply a Python function to each distinct value only: listings repeat values a lot."""
-    return pl.col(column).map_batches(
-        lambda series: series.replace_strict(
-            {v: function(v) for v in series.unique().to_list()}, return_dtype=dtype
-        ),
-        return_dtype=dtype,
-    )
+
+    def apply(series: pl.Series) -> pl.Series:
+        mapping = {v: function(v) for v in series.unique().to_list()}
+        if not mapping:
+            return pl.Series(series.name, [], dtype=dtype)
+        return series.replace_strict(mapping, return_dtype=dtype)
+
+    return pl.col(column).map_batches(apply, return_dtype=dtype)
 
 
 def _normalise(frame: pl.DataFrame) -> pl.DataFrame:

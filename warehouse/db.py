@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -54,6 +55,32 @@ def run_model(
         con.execute(statement, used) if used else con.execute(statement)
 
 
+def _schema_fingerprint() -> str:
+    text = "\n".join(sql_text(model) for model in SCHEMA_MODELS)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create or update tables and views when the schema models changed since last time.
+
+    The models' fingerprint is kept in the warehouse, so the usual connection costs one
+    query; the models run in one transaction (each auto-committed DDL costs a disk sync).
+    """
+    fingerprint = _schema_fingerprint()
+    try:
+        current = fetch_first(con.execute("select fingerprint from meta.schema_state"))
+    except duckdb.CatalogException:
+        current = None
+    if current and current[0] == fingerprint:
+        return
+    with transaction(con):
+        for model in SCHEMA_MODELS:
+            run_model(con, model)
+        con.execute("create table if not exists meta.schema_state (fingerprint varchar)")
+        con.execute("delete from meta.schema_state")
+        con.execute("insert into meta.schema_state values (?)", [fingerprint])
+
+
 @contextmanager
 def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     if not read_only:
@@ -61,8 +88,7 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
     con = duckdb.connect(str(path), read_only=read_only)
     try:
         if not read_only:
-            for model in SCHEMA_MODELS:
-                run_model(con, model)
+            _ensure_schema(con)
         yield con
     finally:
         con.close()
