@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
                 return EXIT_ERROR
             _flow(args.source)(**common, **kwargs)
     except LoadRefused as exc:
-        print(f"fsdata: refused: {exc}", file=sys.stderr)
+        print(f"fsdata: {exc}", file=sys.stderr)
         return EXIT_REFUSED
     except LoadFailed as exc:
         print(f"fsdata: failed: {exc}", file=sys.stderr)

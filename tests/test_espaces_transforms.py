@@ -121,7 +121,7 @@ def test_2020_geojson_drift_is_tamed(tmp_path: Path) -> None:
     assert row["labellisation_date"] == date(2020, 1, 1)
     # properties win over the geometry; unknown and shadowed columns are kept, not dropped
     assert (row["latitude"], row["longitude"]) == (46.105747, 5.825644)
-    assert json.loads(row["extra"]) == {"COMMUNE": "VALSERHÔNE", "result_score": 0.9}
+    assert json.loads(row["extra"]) == {"COMMUNE": "VALSERHÔNE", "result_score": "0.9"}
 
 
 def test_geojson_without_coordinate_properties_uses_the_geometry(tmp_path: Path) -> None:

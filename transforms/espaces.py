@@ -23,8 +23,8 @@ from typing import Any
 import polars as pl
 
 from transforms.errors import SourceFormatError
-from transforms.readers import decode_text, normalise_header, read_csv_records
-from transforms.territory import departement_of_commune, inside, territory_of
+from transforms.readers import decode_text, normalise_header, read_csv_table
+from transforms.territory import TERRITORY_BOXES, territory_of
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 HOURS_COLUMNS = tuple(f"hours_{day}" for day in WEEKDAYS)
@@ -124,16 +124,20 @@ _HOURS_SEPARATORS = re.compile(r"^[\s\-–—/,;à]*$|^[\s\-–—/,;à]*(et[\s\
 
 def parse_listing(path: Path) -> pl.DataFrame:
     """Read one listing file (CSV or GeoJSON, any era) into the canonical frame."""
-    header, rows = _read_records(path)
+    header, source = _read_source(path)
     mapping, extras = _map_headers(path.name, header)
-    return _canonical_frame(rows, header, mapping, extras)
+    return _canonical_frame(source, mapping, extras)
 
 
-def _read_records(path: Path) -> tuple[list[str], list[list[Any]]]:
+def _read_source(path: Path) -> tuple[list[str], pl.DataFrame]:
+    """(header, text columns `c0`, `c1`, … by position) of a CSV or GeoJSON listing."""
     head = path.read_bytes()[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     if path.suffix.lower() in (".geojson", ".json") or head.startswith(b"{"):
-        return _read_geojson(path)
-    return read_csv_records(path)
+        header, rows = _read_geojson(path)
+        names = [f"c{i}" for i in range(len(header))]
+        text_rows = [[_text(cell) for cell in row] for row in rows]
+        return header, pl.DataFrame(text_rows, schema=dict.fromkeys(names, pl.String), orient="row")
+    return read_csv_table(path)
 
 
 def _read_geojson(path: Path) -> tuple[list[str], list[list[Any]]]:
@@ -209,43 +213,41 @@ def _map_headers(file: str, header: list[str]) -> tuple[dict[str, int], dict[str
 
 
 def _text(value: Any) -> str | None:
-    """A source cell as text: GeoJSON gives ints, floats (1.0 for 1), bools and nulls."""
-    if value is None:
-        return None
+    """A GeoJSON property as text: GeoJSON gives ints, floats (1.0 for 1), bools and nulls."""
+    if value is None or isinstance(value, str):
+        return value
     if isinstance(value, bool):
         return "Oui" if value else "Non"
     if isinstance(value, float):
         if math.isnan(value):
             return None
         return str(int(value)) if value.is_integer() else repr(value)
-    text = str(value).replace("\u00a0", " ").strip()
-    return text or None
+    return str(value)
 
 
 def _canonical_frame(
-    rows: list[list[Any]], header: list[str], mapping: dict[str, int], extras: dict[str, int]
+    source: pl.DataFrame, mapping: dict[str, int], extras: dict[str, int]
 ) -> pl.DataFrame:
-    columns: dict[str, list[Any]] = {
-        canonical: [_text(row[index]) if index < len(row) else None for row in rows]
-        for canonical, index in mapping.items()
-    }
-    columns["extra"] = [
-        json.dumps(
-            {name: row[index] for name, index in extras.items() if index < len(row)},
-            ensure_ascii=False,
-            default=str,
-        )
-        if extras
-        else None
-        for row in rows
-    ]
-    frame = pl.DataFrame(
-        {"source_row": list(range(1, len(rows) + 1)), **columns},
-        schema_overrides={c: pl.String for c in columns},
+    """Source cells tidied once, then picked into canonical columns and the `extra` JSON."""
+    names = source.columns
+    tidy = [pl.col(n).str.replace_all("\u00a0", " ").str.strip_chars() for n in names]
+    source = source.with_columns(
+        [
+            pl.when(t == "").then(None).otherwise(t).alias(n)
+            for t, n in zip(tidy, names, strict=True)
+        ]
     )
-    for canonical in ALIASES:
-        if canonical not in frame.columns:
-            frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(canonical))
+    extra = (
+        pl.struct([pl.col(f"c{i}").alias(name) for name, i in extras.items()]).struct.json_encode()
+        if extras
+        else pl.lit(None, dtype=pl.String)
+    )
+    frame = source.select(
+        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("source_row"),
+        *[pl.col(f"c{index}").alias(canonical) for canonical, index in mapping.items()],
+        *[pl.lit(None, dtype=pl.String).alias(c) for c in ALIASES if c not in mapping],
+        extra.alias("extra"),
+    )
     return _normalise(frame)
 
 
@@ -285,7 +287,15 @@ def _normalise(frame: pl.DataFrame) -> pl.DataFrame:
         _map_unique("appointment", parse_yes_no, pl.Boolean).alias("appointment"),
         _map_unique("labellisation", parse_labellisation_date, pl.Date).alias("labellisation_date"),
     )
-    derived_dep = pl.col("insee_com").map_elements(departement_of_commune, return_dtype=pl.String)
+    # The département part of an INSEE commune code: 3 characters overseas, else 2.
+    commune = pl.col("insee_com")
+    derived_dep = (
+        pl.when(commune.str.len_chars() != 5)
+        .then(None)
+        .when(commune.str.starts_with("97") | commune.str.starts_with("98"))
+        .then(commune.str.slice(0, 3))
+        .otherwise(commune.str.slice(0, 2))
+    )
     frame = frame.with_columns(
         pl.coalesce(pl.col("insee_dep"), derived_dep).alias("insee_dep"),
         pl.when(pl.col("insee_dep").is_null() | derived_dep.is_null())
@@ -355,26 +365,45 @@ def _check_coordinates(frame: pl.DataFrame) -> pl.DataFrame:
     territory and the swapped pair inside it: the row keeps the corrected pair and the
     `coordinates_swapped` warning (the published values stay in the raw archive).
     """
-    checks, latitudes, longitudes = [], [], []
-    for dep, lat, lon in frame.select("insee_dep", "latitude", "longitude").iter_rows():
-        territory = territory_of(dep)
-        if lat is None or lon is None:
-            check = "missing"
-        elif territory is None:
-            check = "unknown_territory"
-        elif inside(territory, lat, lon):
-            check = "ok"
-        elif inside(territory, lon, lat):
-            check, lat, lon = "swapped", lon, lat
-        else:
-            check = "outside_territory"
-        checks.append(check)
-        latitudes.append(lat)
-        longitudes.append(lon)
-    return frame.with_columns(
-        pl.Series("coordinates_check", checks, dtype=pl.String),
-        pl.Series("latitude", latitudes, dtype=pl.Float64),
-        pl.Series("longitude", longitudes, dtype=pl.Float64),
+    boxes = pl.DataFrame(
+        [
+            {"insee_dep": dep, "lat_min": b[0], "lat_max": b[1], "lon_min": b[2], "lon_max": b[3]}
+            for dep in frame["insee_dep"].drop_nulls().unique().to_list()
+            if (territory := territory_of(dep)) is not None
+            for b in [TERRITORY_BOXES[territory]]
+        ],
+        schema={
+            "insee_dep": pl.String, "lat_min": pl.Float64, "lat_max": pl.Float64,
+            "lon_min": pl.Float64, "lon_max": pl.Float64,
+        },
+    )  # fmt: skip
+    lat, lon = pl.col("latitude"), pl.col("longitude")
+
+    def within(y: pl.Expr, x: pl.Expr) -> pl.Expr:
+        return y.is_between(pl.col("lat_min"), pl.col("lat_max")) & x.is_between(
+            pl.col("lon_min"), pl.col("lon_max")
+        )
+
+    check = (
+        pl.when(lat.is_null() | lon.is_null())
+        .then(pl.lit("missing"))
+        .when(pl.col("lat_min").is_null())
+        .then(pl.lit("unknown_territory"))
+        .when(within(lat, lon))
+        .then(pl.lit("ok"))
+        .when(within(lon, lat))
+        .then(pl.lit("swapped"))
+        .otherwise(pl.lit("outside_territory"))
+    )
+    swapped = pl.col("coordinates_check") == "swapped"
+    return (
+        frame.join(boxes, on="insee_dep", how="left")
+        .with_columns(check.alias("coordinates_check"))
+        .with_columns(
+            pl.when(swapped).then(lon).otherwise(lat).alias("latitude"),
+            pl.when(swapped).then(lat).otherwise(lon).alias("longitude"),
+        )
+        .drop("lat_min", "lat_max", "lon_min", "lon_max")
     )
 
 

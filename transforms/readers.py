@@ -13,6 +13,8 @@ import re
 import unicodedata
 from pathlib import Path
 
+import polars as pl
+
 from transforms.errors import SourceFormatError
 
 _HTML_START = re.compile(rb"^\s*(<!doctype html|<html|<head|<body)", re.IGNORECASE)
@@ -56,26 +58,52 @@ def sniff_delimiter(header_line: str) -> str:
     return best if counts[best] > 0 else ","
 
 
-def read_csv_records(path: Path) -> tuple[list[str], list[list[str]]]:
-    """A delimited text file as (header, rows of strings); every cell kept as text."""
+def read_csv_table(path: Path) -> tuple[list[str], pl.DataFrame]:
+    """A delimited text file as (header, frame of text columns `c0`, `c1`, …).
+
+    Columns are named by position because published headers repeat names; blank lines are
+    dropped; every cell stays text (or null when empty). Parsing is polars' (fast on large
+    listings); a malformed file is refused naming the row when Python's csv can find it.
+    """
     text = decode_text(path.read_bytes(), path.name)
     first_line = text.split("\n", 1)[0]
     delimiter = sniff_delimiter(first_line)
     try:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-        records = list(reader)
-    except csv.Error as exc:
-        raise SourceFormatError(path.name, "file_parseable", f"malformed CSV: {exc}") from exc
-    records = [r for r in records if any(cell.strip() for cell in r)]
-    if not records:
+        table = pl.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            has_header=False,
+            separator=delimiter,
+            infer_schema=False,
+            truncate_ragged_lines=False,
+            raise_if_empty=False,
+        )
+    except pl.exceptions.PolarsError as exc:
+        raise SourceFormatError(
+            path.name,
+            "file_parseable",
+            f"malformed CSV: {exc}".splitlines()[0],
+            row=_first_ragged_row(text, delimiter),
+        ) from exc
+    table = table.filter(~pl.all_horizontal(pl.all().is_null()))
+    if table.height == 0:
         raise SourceFormatError(path.name, "file_not_empty", "the file has no header")
-    header, rows = records[0], records[1:]
-    for number, row in enumerate(rows, start=2):
-        if len(row) > len(header) and any(cell.strip() for cell in row[len(header) :]):
-            raise SourceFormatError(
-                path.name,
-                "file_parseable",
-                f"{len(row)} fields where the header has {len(header)}",
-                row=number,
-            )
-    return header, rows
+    header = [cell or "" for cell in table.row(0)]
+    table = table.slice(1).rename({old: f"c{i}" for i, old in enumerate(table.columns)})
+    return header, table
+
+
+def _first_ragged_row(text: str, delimiter: str) -> int | None:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    width = None
+    for number, row in enumerate(reader, start=1):
+        if width is None:
+            width = len(row)
+        elif len(row) > width:
+            return number
+    return None
+
+
+def read_csv_records(path: Path) -> tuple[list[str], list[list[str]]]:
+    """A delimited text file as (header, rows of text cells, "" when empty)."""
+    header, table = read_csv_table(path)
+    return header, [[cell or "" for cell in row] for row in table.iter_rows()]
