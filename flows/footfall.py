@@ -24,6 +24,7 @@ from flows.common import (
     results_as_rows,
     save_outcome,
 )
+from flows.partners import EXPORTS as PARTNER_EXPORTS
 from fsdata.config import Settings, load_settings, sample_path
 from transforms.errors import SourceFormatError
 from transforms.footfall import read_footfall
@@ -204,6 +205,13 @@ def export(settings: Settings) -> list[str]:
         for name, table in EXPORTS.items():
             written += [str(p) for p in export_table(con, table, folder, name)]
         written.append(str(store.write_readme(con, folder)))
+        # The promise tracker was rebuilt too (the observatory may have loaded since).
+        for name, table in PARTNER_EXPORTS.items():
+            if table.startswith("marts.") or table == "core.observatory_administration_partners":
+                written += [
+                    str(p)
+                    for p in export_table(con, table, settings.exports_dir / "partners", name)
+                ]
     return written
 
 
