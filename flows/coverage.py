@@ -97,7 +97,12 @@ def coverage_after_load(settings: Settings) -> dict[str, Any] | None:
     with connect(settings.warehouse_path) as con:
         if not has_communes(con):
             return None
-    return coverage(home=str(settings.home))
+    try:
+        return coverage(home=str(settings.home))
+    except Exception as exc:
+        # The load that called us is published; coverage can be brought up to date later.
+        print(f"coverage not brought up to date: {exc}; run `fsdata refresh coverage`")
+        return None
 
 
 def run_demo(home: str, config: str | None = None) -> dict[str, Any]:

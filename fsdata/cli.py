@@ -22,9 +22,11 @@ FLOWS = {
     "communes": "flows.communes:communes",
     "partners": "flows.partners:partners",
     "footfall": "flows.footfall:footfall",
+    "coverage": "flows.coverage:coverage",
 }
-# Sources with nothing to pull: footfall arrives as operators' files.
-REFRESHABLE = ("espaces", "observatoire", "communes", "partners")
+# What `refresh` can run: footfall has nothing to pull (it arrives as operators' files);
+# coverage is recomputed from the warehouse.
+REFRESHABLE = ("espaces", "observatoire", "communes", "partners", "coverage")
 INGEST_OPTIONS = {
     "espaces": ("as_of", "accept_row_count"),
     "observatoire": ("edition",),
@@ -64,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     refresh.add_argument("source", choices=REFRESHABLE)
 
     ingest = commands.add_parser("ingest", parents=[common, accept], help="load a local file")
-    ingest.add_argument("source", choices=tuple(FLOWS))
+    ingest.add_argument("source", choices=tuple(INGEST_OPTIONS))
     ingest.add_argument("file", type=Path)
     ingest.add_argument("--as-of", help="espaces: the date the file is the listing of (YYYY-MM-DD)")
     ingest.add_argument("--edition", help="observatoire: the edition (YYYY-MM)")
@@ -122,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
 
             demo(**common)
         elif args.command == "refresh":
+            if args.accept_row_count and args.source != "espaces":
+                print("fsdata: --accept-row-count applies to espaces only", file=sys.stderr)
+                return EXIT_ERROR
             extra = {"accept_row_count": True} if args.accept_row_count else {}
             _flow(args.source)(**common, **extra)
         elif args.command == "ingest":
