@@ -35,17 +35,3 @@ def territory_of(dep: str | None) -> str | None:
     if dep in METROPOLE_DEPARTEMENTS:
         return "metropole"
     return dep if dep in TERRITORY_BOXES else None
-
-
-def inside(territory: str, latitude: float, longitude: float) -> bool:
-    lat_min, lat_max, lon_min, lon_max = TERRITORY_BOXES[territory]
-    return lat_min <= latitude <= lat_max and lon_min <= longitude <= lon_max
-
-
-def departement_of_commune(insee_com: str | None) -> str | None:
-    """The département part of an INSEE commune code: 3 characters overseas, else 2."""
-    if not insee_com or len(insee_com) != 5:
-        return None
-    return (
-        insee_com[:3] if insee_com.startswith("97") or insee_com.startswith("98") else insee_com[:2]
-    )
