@@ -18,7 +18,9 @@ from flows.common import (
     LoadRefused,
     LoadSummary,
     current_flow_run_id,
+    holds_warehouse,
     publish_artifact,
+    release,
     results_as_rows,
     save_outcome,
 )
@@ -37,15 +39,9 @@ from warehouse.db import (
     record_validation,
     transaction,
 )
-from warehouse.exports import export_table
 
 SOURCE = "espaces"
 SUITE = "espaces"
-EXPORTS = {
-    "espaces_history": "core.espaces",
-    "espaces_current": "marts.espaces_current",
-    "network_by_departement": "marts.network_by_departement",
-}
 # A guard bound no listing reaches, for the first snapshot or an operator's override.
 UNBOUNDED_ROWS = 10**12
 
@@ -171,17 +167,6 @@ def load(
     )
 
 
-@task(name="export espaces")
-def export(settings: Settings) -> list[str]:
-    written: list[str] = []
-    with connect(settings.warehouse_path) as con:
-        for name, table in EXPORTS.items():
-            written += [
-                str(p) for p in export_table(con, table, settings.exports_dir / SOURCE, name)
-            ]
-    return written
-
-
 # Sample listings bundled for the demo and the date each one is the listing of, oldest first.
 DEMO_SAMPLES = (
     ("france_services_20200312.geojson", "2020-03-12"),
@@ -191,6 +176,7 @@ DEMO_SAMPLES = (
 
 
 @flow(name="espaces", log_prints=True)
+@holds_warehouse
 def espaces(
     home: str,
     file: str | None = None,
@@ -213,10 +199,11 @@ def espaces(
             )
     except (LoadRefused, LoadFailed) as exc:
         status = "rejected" if isinstance(exc, LoadRefused) else "failed"
-        publish_artifact(LoadSummary(source=SOURCE, status=status, message=str(exc), file=file))
+        failed = LoadSummary(source=SOURCE, status=status, message=str(exc), file=file)
+        publish_artifact(failed, settings)
         raise
     print(summary.message)
-    publish_artifact(summary)
+    publish_artifact(summary, settings)
     return summary.to_dict()
 
 
@@ -259,10 +246,12 @@ def _refresh(settings: Settings, accept_row_count: bool) -> LoadSummary:
     suffix = Path(urlsplit(fetched.final_url).path).suffix.lower()
     if suffix not in (".csv", ".geojson", ".json"):
         suffix = ".geojson" if "json" in (fetched.content_type or "") else ".csv"
-    named = fetched.path.with_suffix(suffix)
+    # Named as its archived or rejected copy will be, so a refusal names a file one can find.
+    today = date.today()
+    named = fetched.path.with_name(f"{today.isoformat()}_{fetched.sha256[:16]}{suffix}")
     fetched.path.rename(named)
     try:
-        summary = _process(settings, named, fetched.sha256, date.today(), accept_row_count, fetched)
+        summary = _process(settings, named, fetched.sha256, today, accept_row_count, fetched)
     finally:
         named.unlink(missing_ok=True)
     return summary
@@ -341,7 +330,7 @@ def _process(
         frame_path.unlink(missing_ok=True)
     with connect(settings.warehouse_path) as con:
         _remember_http_state(con, fetched, sha256)
-    summary.exports = export(settings)
+    summary.exports = release(settings, SOURCE, summary.to_dict())
     coverage_after_load(settings)
     return summary
 
