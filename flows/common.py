@@ -1,16 +1,34 @@
-"""What every source flow shares: refusals, the load summary, the run artifact."""
+"""What every source flow shares: refusals, the load summary, the run artifacts, the warehouse
+lock and the release step."""
 
 from __future__ import annotations
 
+import fcntl
+import functools
+import inspect
 import json
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from prefect.artifacts import create_markdown_artifact
+from prefect import task
+from prefect.artifacts import (
+    create_link_artifact,
+    create_markdown_artifact,
+    create_table_artifact,
+)
+from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from expectations.runner import ValidationOutcome
+from fsdata.config import Settings, load_settings
+from warehouse import release as release_store
+from warehouse.db import connect
 
 
 class LoadRefused(RuntimeError):
@@ -19,6 +37,109 @@ class LoadRefused(RuntimeError):
 
 class LoadFailed(RuntimeError):
     """The source could not be fetched: nothing was published."""
+
+
+class WarehouseBusy(RuntimeError):
+    """Another run held the warehouse for longer than the lock timeout: nothing was done."""
+
+
+# --- the warehouse lock ------------------------------------------------------------------------
+# An flock on <home>/.fsdata.lock, held for a whole flow run: the kernel releases it when the
+# process dies, so a crash never leaves the warehouse locked. Re-entrant within a process, for
+# subflows (coverage after espaces, every source inside demo or refresh_all).
+
+_held: dict[str, list[int]] = {}  # lock path → [file descriptor, depth]
+_held_guard = threading.Lock()
+
+
+def _holder(path: Path) -> str:
+    try:
+        return path.read_text("utf-8").strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
+@contextmanager
+def warehouse_lock(home: Path, timeout: float) -> Iterator[None]:
+    """Hold the warehouse for this process; wait up to `timeout` seconds for another run."""
+    path = (Path(home) / ".fsdata.lock").resolve()
+    key = str(path)
+    with _held_guard:
+        if key in _held:
+            _held[key][1] += 1
+            reentered = True
+        else:
+            reentered = False
+    if reentered:
+        try:
+            yield
+        finally:
+            with _held_guard:
+                _held[key][1] -= 1
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + timeout
+    announced = False
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                os.close(fd)
+                raise WarehouseBusy(
+                    f"another fsdata run holds the warehouse (pid {_holder(path)}); "
+                    f"waited {timeout:g} s, nothing was done"
+                ) from None
+            if not announced:
+                print(f"waiting for another fsdata run (pid {_holder(path)}) to finish…")
+                announced = True
+            time.sleep(0.2)
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    with _held_guard:
+        _held[key] = [fd, 1]
+    try:
+        yield
+    finally:
+        with _held_guard:
+            del _held[key]
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def holds_warehouse(function: F) -> F:
+    """Run a flow's body under the warehouse lock of its `home` (and `config`'s timeout).
+    Placed under `@flow`, so Prefect still sees the function's own signature."""
+    signature = inspect.signature(function)
+
+    @functools.wraps(function)
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        settings = load_settings(bound.arguments["home"], bound.arguments.get("config"))
+        with warehouse_lock(settings.home, settings.lock_timeout):
+            return function(*args, **kwargs)
+
+    return locked  # type: ignore[return-value]
+
+
+# --- the release step ------------------------------------------------------------------------
+
+
+@task(name="publish release", cache_policy=NO_CACHE)
+def release(settings: Settings, source: str, entry: dict[str, Any] | None) -> list[str]:
+    """Export what `source` changed and rewrite datapackage.json, CHANGELOG.md, index.html and
+    SHA256SUMS (warehouse/release.py). Returns the files written."""
+    with connect(settings.warehouse_path) as con:
+        written = release_store.publish(
+            con, settings.exports_dir, source, entry, settings.validation_dir
+        )
+    return [str(p) for p in written]
 
 
 @dataclass
@@ -70,12 +191,59 @@ def current_flow_run_id() -> str | None:
     return str(run_id) if run_id else None
 
 
-def publish_artifact(summary: LoadSummary) -> None:
+def publish_artifact(summary: LoadSummary, settings: Settings | None = None) -> None:
+    """The run's artifacts: the markdown summary and, when the run validated something, a
+    table of its rule results and a link to the source's Data Docs."""
     create_markdown_artifact(
         key=f"{summary.source}-load",
         markdown=summary.markdown(),
         description=f"{summary.source} load summary",
     )
+    if settings is not None:
+        publish_validation_artifacts(settings, summary.source, summary.load_id)
+
+
+def publish_validation_artifacts(settings: Settings, source: str, load_id: int | None) -> None:
+    """The rule results of this flow run's loads of `source` (refused ones included)."""
+    run_id = current_flow_run_id()
+    if not settings.warehouse_path.exists():
+        return
+    with connect(settings.warehouse_path) as con:
+        rows = con.execute(
+            """
+            select v.load_id, v.suite, v.rule, v.rule_class, v.success, v.unexpected_count,
+                   v.message
+            from meta.validation_results v join meta.loads l using (load_id)
+            where l.source = $source and (l.load_id = $load_id or l.flow_run_id = $run_id)
+            order by v.load_id, v.suite, v.rule
+            """,
+            {"source": source, "load_id": load_id, "run_id": run_id},
+        ).fetchall()
+    if rows:
+        create_table_artifact(
+            key=f"{source}-validation",
+            table=[
+                {
+                    "load": load,
+                    "suite": suite,
+                    "rule": rule,
+                    "class": rule_class,
+                    "success": success,
+                    "unexpected rows": unexpected,
+                    "message": message or "",
+                }
+                for load, suite, rule, rule_class, success, unexpected, message in rows
+            ],
+            description=f"{source}: validation results of this run",
+        )
+    docs = settings.validation_dir / "docs" / f"{source}.html"
+    if docs.exists():
+        create_link_artifact(
+            key=f"{source}-data-docs",
+            link=docs.resolve().as_uri(),
+            link_text=f"{source} Data Docs",
+            description=f"{source}: Data Docs of the latest validation",
+        )
 
 
 def save_outcome(outcome: ValidationOutcome, path: Path) -> None:

@@ -24,7 +24,9 @@ from flows.common import (
     LoadRefused,
     LoadSummary,
     current_flow_run_id,
+    holds_warehouse,
     publish_artifact,
+    release,
     results_as_rows,
     save_outcome,
 )
@@ -43,11 +45,9 @@ from warehouse.db import (
     record_validation,
     transaction,
 )
-from warehouse.exports import export_table
 
 SOURCE = "communes"
 SUITE = "communes"
-EXPORTS = {"communes": "core.communes"}
 DEMO_SAMPLE = ("communes-demo.csv", 2021)
 
 
@@ -151,18 +151,8 @@ def load(
     )
 
 
-@task(name="export communes")
-def export(settings: Settings) -> list[str]:
-    written: list[str] = []
-    with connect(settings.warehouse_path) as con:
-        for name, table in EXPORTS.items():
-            written += [
-                str(p) for p in export_table(con, table, settings.exports_dir / SOURCE, name)
-            ]
-    return written
-
-
 @flow(name="communes", log_prints=True)
+@holds_warehouse
 def communes(
     home: str,
     config: str | None = None,
@@ -183,10 +173,11 @@ def communes(
             summary = _process(settings, path, sha256_of(path), int(vintage))
     except (LoadRefused, LoadFailed) as exc:
         status = "rejected" if isinstance(exc, LoadRefused) else "failed"
-        publish_artifact(LoadSummary(source=SOURCE, status=status, message=str(exc), file=file))
+        failed = LoadSummary(source=SOURCE, status=status, message=str(exc), file=file)
+        publish_artifact(failed, settings)
         raise
     print(summary.message)
-    publish_artifact(summary)
+    publish_artifact(summary, settings)
     return summary.to_dict()
 
 
@@ -291,7 +282,7 @@ def _process(
         frame_path.unlink(missing_ok=True)
     with connect(settings.warehouse_path) as con:
         _remember_http_state(con, fetched, sha256)
-    summary.exports = export(settings)
+    summary.exports = release(settings, SOURCE, summary.to_dict())
     coverage_after_load(settings)
     return summary
 

@@ -11,12 +11,17 @@ from typing import Any
 
 from prefect import flow, task
 
-from flows.common import LoadSummary, current_flow_run_id, publish_artifact
+from flows.common import (
+    LoadSummary,
+    current_flow_run_id,
+    holds_warehouse,
+    publish_artifact,
+    release,
+)
 from fsdata.config import Settings, load_settings
 from warehouse import coverage as store
 from warehouse.communes import has_communes
 from warehouse.db import begin_load, connect, finish_load, transaction
-from warehouse.exports import export_table
 
 SOURCE = "coverage"
 
@@ -52,18 +57,8 @@ def update(settings: Settings) -> dict[str, Any]:
     }
 
 
-@task(name="export coverage")
-def export(settings: Settings) -> list[str]:
-    written: list[str] = []
-    with connect(settings.warehouse_path) as con:
-        for name, table in store.EXPORTS.items():
-            written += [
-                str(p) for p in export_table(con, table, settings.exports_dir / SOURCE, name)
-            ]
-    return written
-
-
 @flow(name="coverage", log_prints=True)
+@holds_warehouse
 def coverage(home: str, config: str | None = None) -> dict[str, Any]:
     """Bring nearest espaces, `marts.coverage` and `marts.communes_far` up to date and export
     them under `<home>/exports/coverage/`. Without communes or espace snapshots, nothing to do."""
@@ -85,7 +80,7 @@ def coverage(home: str, config: str | None = None) -> dict[str, Any]:
             message=result["message"],
             changes=result["counts"],
         )
-        summary.exports = export(settings)
+        summary.exports = release(settings, SOURCE, summary.to_dict())
     print(summary.message)
     publish_artifact(summary)
     return summary.to_dict()

@@ -11,10 +11,13 @@ from typing import Any
 
 from prefect import flow
 
+from flows.common import holds_warehouse
+
 DEMO_ORDER = ("espaces", "partners", "communes", "observatoire", "footfall", "coverage")
 
 
 @flow(name="demo", log_prints=True)
+@holds_warehouse
 def demo(home: str, config: str | None = None) -> dict[str, Any]:
     results: dict[str, Any] = {}
     for source in DEMO_ORDER:

@@ -20,28 +20,22 @@ from flows.common import (
     LoadRefused,
     LoadSummary,
     current_flow_run_id,
+    holds_warehouse,
     publish_artifact,
+    release,
     results_as_rows,
     save_outcome,
 )
-from flows.partners import EXPORTS as PARTNER_EXPORTS
 from fsdata.config import Settings, load_settings, sample_path
 from transforms.errors import SourceFormatError
 from transforms.footfall import read_footfall
 from warehouse import footfall as store
 from warehouse.archive import archive, sha256_of
 from warehouse.db import begin_load, connect, finish_load, record_validation, transaction
-from warehouse.exports import export_table
 from warehouse.partners import catalogue_in_force
 
 SOURCE = "footfall"
 SUITE = "footfall"
-EXPORTS = {
-    "footfall": "core.footfall",
-    "footfall_monthly": "marts.footfall_monthly",
-    "footfall_espace_ranking": "marts.footfall_espace_ranking",
-    "footfall_reconciliation": "marts.footfall_reconciliation",
-}
 DEMO_FILE = "footfall-SYNTHETIC-demo.csv"
 SYNTHETIC_NOTE = "SYNTHETIC demo feed (invented figures, not real footfall)"
 
@@ -197,25 +191,8 @@ def load(
     )
 
 
-@task(name="export footfall")
-def export(settings: Settings) -> list[str]:
-    folder = settings.exports_dir / SOURCE
-    written: list[str] = []
-    with connect(settings.warehouse_path) as con:
-        for name, table in EXPORTS.items():
-            written += [str(p) for p in export_table(con, table, folder, name)]
-        written.append(str(store.write_readme(con, folder)))
-        # The promise tracker was rebuilt too (the observatory may have loaded since).
-        for name, table in PARTNER_EXPORTS.items():
-            if table.startswith("marts.") or table == "core.observatory_administration_partners":
-                written += [
-                    str(p)
-                    for p in export_table(con, table, settings.exports_dir / "partners", name)
-                ]
-    return written
-
-
 @flow(name="footfall", log_prints=True)
+@holds_warehouse
 def footfall(home: str, config: str | None = None, file: str | None = None) -> dict[str, Any]:
     """Load one footfall feed file. Raises LoadRefused when nothing was published."""
     settings = load_settings(home, config)
@@ -226,11 +203,12 @@ def footfall(home: str, config: str | None = None, file: str | None = None) -> d
         summary = _process(settings, path, date.today())
     except LoadRefused as exc:
         publish_artifact(
-            LoadSummary(source=SOURCE, status="rejected", message=str(exc), file=path.name)
+            LoadSummary(source=SOURCE, status="rejected", message=str(exc), file=path.name),
+            settings,
         )
         raise
     print(summary.message)
-    publish_artifact(summary)
+    publish_artifact(summary, settings)
     return summary.to_dict()
 
 
@@ -279,7 +257,8 @@ def _process(settings: Settings, file: Path, today: date) -> LoadSummary:
         summary = load(settings, load_id, file, sha256, frame_path, outcome, today)
     finally:
         frame_path.unlink(missing_ok=True)
-    summary.exports = export(settings)
+    # The release re-exports the promise tracker too: its marts were rebuilt with the load.
+    summary.exports = release(settings, SOURCE, summary.to_dict())
     return summary
 
 

@@ -30,6 +30,9 @@ from flows.common import (
     LoadRefused,
     LoadSummary,
     current_flow_run_id,
+    holds_warehouse,
+    publish_validation_artifacts,
+    release,
     results_as_rows,
     save_outcome,
 )
@@ -49,21 +52,13 @@ from transforms.observatoire import (
     title_aliases,
 )
 from warehouse import observatoire as store
+from warehouse import partners as partners_store
 from warehouse.archive import archive, sha256_of
 from warehouse.db import begin_load, connect, finish_load, record_validation, transaction
-from warehouse.exports import export_table
 
 SOURCE = "observatoire"
 SUITE = "observatoire"
 VALUES_SUITE = "observatoire_values"
-EXPORTS = {
-    "editions": "core.editions",
-    "demarches": "core.demarches",
-    "administrations": "core.administrations",
-    "demarche_indicators": "core.demarche_indicators",
-    "demarche_indicator_trends": "marts.demarche_indicator_trends",
-    "demarche_trajectories": "marts.demarche_trajectories",
-}
 # Spreadsheet formats an edition is published in; other resources (PDF notes…) are skipped.
 EDITION_FORMATS = ("xlsx", "xls", "ods", "csv")
 # The rule an undecodable cell is quarantined under (a warning of the values suite).
@@ -237,6 +232,8 @@ def load(
             indicators=accepted_cells,
             quarantined=quarantined + quarantined_cells,
         )
+        # The promise tracker reads the observatory: rebuilt with the edition, in one commit.
+        partners_store.rebuild_marts(con)
         record_validation(con, load_id, SUITE, results_as_rows(outcome))
         record_validation(con, load_id, VALUES_SUITE, results_as_rows(values_outcome))
         finish_load(
@@ -271,17 +268,6 @@ def load(
             "unknown columns": len(parsed.unknown_columns),
         },
     )
-
-
-@task(name="export observatoire", cache_policy=NO_CACHE)
-def export(settings: Settings) -> list[str]:
-    written: list[str] = []
-    with connect(settings.warehouse_path) as con:
-        for name, table in EXPORTS.items():
-            written += [
-                str(p) for p in export_table(con, table, settings.exports_dir / SOURCE, name)
-            ]
-    return written
 
 
 # Sample editions bundled for the demo, oldest first, and the rename table linking them.
@@ -345,6 +331,7 @@ class RunReport:
 
 
 @flow(name="observatoire", log_prints=True)
+@holds_warehouse
 def observatoire(
     home: str,
     config: str | None = None,
@@ -382,12 +369,21 @@ def observatoire(
         )
         problem = exc
     if report.status == "published":
-        report.exports = export(settings)
+        published = [s for s in report.summaries if s.status == "published"]
+        entry = {
+            "source": SOURCE,
+            "status": "published",
+            "as_of": published[-1].as_of,
+            "load_id": published[-1].load_id,
+            "message": "; ".join(s.message for s in published),
+        }
+        report.exports = release(settings, SOURCE, entry)
     for summary in report.summaries:
         print(summary.message)
     create_markdown_artifact(
         key=f"{SOURCE}-load", markdown=report.markdown(), description=f"{SOURCE} run summary"
     )
+    publish_validation_artifacts(settings, SOURCE, None)
     if problem is not None:
         raise problem
     return report.to_dict()

@@ -22,7 +22,9 @@ from flows.common import (
     LoadRefused,
     LoadSummary,
     current_flow_run_id,
+    holds_warehouse,
     publish_artifact,
+    release,
     results_as_rows,
     save_outcome,
 )
@@ -37,20 +39,9 @@ from transforms.partners import (
 from warehouse import partners as store
 from warehouse.archive import archive, sha256_of
 from warehouse.db import begin_load, connect, finish_load, record_validation, transaction
-from warehouse.exports import export_table
 
 SOURCE = "partners"
 SUITES = ("partners", "partner_services")
-EXPORTS = {
-    "partners": "core.partners",
-    "partner_services": "core.partner_services",
-    "partner_aliases": "core.partner_aliases",
-    "administration_partners": "core.administration_partners",
-    "official_figures": "core.official_figures",
-    "observatory_administration_partners": "core.observatory_administration_partners",
-    "demarche_partner_coverage": "marts.demarche_partner_coverage",
-    "demarche_uncovered_administrations": "marts.demarche_uncovered_administrations",
-}
 
 
 def _inputs(file: str | None, services: str | None) -> dict[str, Path | None]:
@@ -203,18 +194,8 @@ def load(
     )
 
 
-@task(name="export partners")
-def export(settings: Settings) -> list[str]:
-    written: list[str] = []
-    with connect(settings.warehouse_path) as con:
-        for name, table in EXPORTS.items():
-            written += [
-                str(p) for p in export_table(con, table, settings.exports_dir / SOURCE, name)
-            ]
-    return written
-
-
 @flow(name="partners", log_prints=True)
+@holds_warehouse
 def partners(
     home: str, config: str | None = None, file: str | None = None, services: str | None = None
 ) -> dict[str, Any]:
@@ -225,10 +206,11 @@ def partners(
     try:
         summary = _process(settings, inputs)
     except LoadRefused as exc:
-        publish_artifact(LoadSummary(source=SOURCE, status="rejected", message=str(exc), file=file))
+        refused = LoadSummary(source=SOURCE, status="rejected", message=str(exc), file=file)
+        publish_artifact(refused, settings)
         raise
     print(summary.message)
-    publish_artifact(summary)
+    publish_artifact(summary, settings)
     return summary.to_dict()
 
 
@@ -270,7 +252,7 @@ def _process(settings: Settings, inputs: dict[str, Path | None]) -> LoadSummary:
                 message=message,
             )
     if summary is not None:
-        summary.exports = export(settings)
+        summary.exports = release(settings, SOURCE, summary.to_dict())
         return summary
 
     result_dir = settings.validation_dir / SOURCE
@@ -292,7 +274,7 @@ def _process(settings: Settings, inputs: dict[str, Path | None]) -> LoadSummary:
     finally:
         for path in frames.values():
             path.unlink(missing_ok=True)
-    summary.exports = export(settings)
+    summary.exports = release(settings, SOURCE, summary.to_dict())
     return summary
 
 

@@ -13,6 +13,7 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_REFUSED = 2
 EXIT_FETCH_FAILED = 3
+EXIT_BUSY = 4
 
 # source → flow (module:function). Every flow takes `home`, `config` and, for `ingest`,
 # `file` plus the options listed in INGEST_OPTIONS; without `file` it pulls the live source.
@@ -115,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         return print_status(home)
 
     # Imported only now: Prefect reads its settings from the environment at import time.
-    from flows.common import LoadFailed, LoadRefused
+    from flows.common import LoadFailed, LoadRefused, WarehouseBusy
 
     common = {"home": str(home), "config": args.config}
     try:
@@ -141,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     except LoadFailed as exc:
         print(f"fsdata: failed: {exc}", file=sys.stderr)
         return EXIT_FETCH_FAILED
+    except WarehouseBusy as exc:
+        print(f"fsdata: {exc}", file=sys.stderr)
+        return EXIT_BUSY
     return EXIT_OK
 
 

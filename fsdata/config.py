@@ -4,7 +4,8 @@
 Environment variables: `FSDATA_HOME`, `FSDATA_ESPACES_URL`, `FSDATA_MAX_DOWNLOAD_BYTES`,
 `FSDATA_CONNECT_TIMEOUT`, `FSDATA_READ_TIMEOUT`, `FSDATA_FETCH_RETRIES`,
 `FSDATA_RETRY_DELAYS` (comma-separated seconds), `FSDATA_ROW_COUNT_MAX_FALL`,
-`FSDATA_ROW_COUNT_MAX_RISE`, `FSDATA_ALLOWED_HOSTS` (comma-separated).
+`FSDATA_ROW_COUNT_MAX_RISE`, `FSDATA_ALLOWED_HOSTS` (comma-separated), `FSDATA_LOCK_TIMEOUT`
+(seconds a run waits for the warehouse lock).
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ class Settings:
     # twice, the last published one (a truncated download looks like a fall).
     row_count_max_fall: float = 0.20
     row_count_max_rise: float = 2.0
+    # How long a run waits for another run to release the warehouse before giving up.
+    lock_timeout: float = 600.0
 
     @property
     def warehouse_path(self) -> Path:
