@@ -19,7 +19,8 @@ from flows.common import WarehouseBusy, warehouse_lock
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# A first writer: takes the warehouse lock, writes to the warehouse, says so, then either dies abruptly (SIGKILL: no cleanup runs) or keeps it for a while.
+# A first writer: takes the warehouse lock, writes to the warehouse, says so, then either dies
+# abruptly (SIGKILL: no cleanup runs) or keeps the lock for a while.
 HOLDER = textwrap.dedent(
     """
     import os, signal, sys, time
