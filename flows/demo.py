@@ -10,6 +10,7 @@ import importlib
 from typing import Any
 
 from prefect import flow
+from rich.console import Console
 
 from flows.common import holds_warehouse
 
@@ -20,7 +21,9 @@ DEMO_ORDER = ("espaces", "partners", "communes", "observatoire", "footfall", "co
 @holds_warehouse
 def demo(home: str, config: str | None = None) -> dict[str, Any]:
     results: dict[str, Any] = {}
-    for source in DEMO_ORDER:
+    progress = Console(stderr=True)
+    for step, source in enumerate(DEMO_ORDER, start=1):
+        progress.print(f"[bold]demo {step}/{len(DEMO_ORDER)}[/bold] {source}…")
         try:
             module = importlib.import_module(f"flows.{source}")
         except ModuleNotFoundError as exc:

@@ -176,3 +176,17 @@ def test_charts_say_no_data_yet_on_an_empty_warehouse(tmp_path: Path) -> None:
         write_release_files(con, exports)
     html = (exports / "index.html").read_text("utf-8")
     assert html.count("no data yet") == 4
+
+
+def test_status_reads_in_an_80_column_terminal(released: Path) -> None:
+    from rich.console import Console
+
+    from fsdata.status import print_status
+
+    console = Console(width=80, record=True, color_system=None)
+    assert print_status(released, console) == 0
+    text = console.export_text()
+    assert all(len(line) <= 80 for line in text.splitlines())
+    for source in ("espaces", "observatoire", "communes", "partners", "footfall", "coverage"):
+        assert f"─ {source} ─" in text
+    assert "689 loaded, 5 quarantined" in text
