@@ -75,6 +75,11 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--services", type=Path, help="partners: the partner services file")
 
     commands.add_parser("status", parents=[common], help="last loads per source")
+    commands.add_parser(
+        "serve",
+        parents=[common],
+        help="run every deployment on its schedule from this process (prefect.serve)",
+    )
     return parser
 
 
@@ -124,6 +129,10 @@ def main(argv: list[str] | None = None) -> int:
             from flows.demo import demo
 
             demo(**common)
+        elif args.command == "serve":
+            from flows.deployments import serve
+
+            serve(str(home.resolve()), args.config)
         elif args.command == "refresh":
             if args.accept_row_count and args.source != "espaces":
                 print("fsdata: --accept-row-count applies to espaces only", file=sys.stderr)
