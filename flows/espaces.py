@@ -103,31 +103,31 @@ def load(
     frame = pl.read_parquet(frame_path).with_row_index("position")
     rejected = outcome.rows_by_rule("row_rejected")
     warned = outcome.rows_by_rule("warning")
-    flags: dict[int, list[str]] = {}
-    for rule, positions in warned.items():
-        for position in positions:
-            flags.setdefault(position, []).append(rule)
-    rejected_positions = {p for positions in rejected.values() for p in positions}
+    rejected_positions = sorted({p for positions in rejected.values() for p in positions})
     quarantined = [
         {"source_row": row["source_row"], "rule": rule, "record": row}
         for rule, positions in rejected.items()
         for row in frame.filter(pl.col("position").is_in(positions)).drop("position").to_dicts()
     ]
+    flags = pl.DataFrame(
+        [(position, rule) for rule, positions in warned.items() for position in positions],
+        schema={"position": pl.UInt32, "rule": pl.String},
+        orient="row",
+    )
+    flags = flags.group_by("position").agg(pl.col("rule").sort().alias("quality_flags"))
     accepted = (
-        frame.filter(~pl.col("position").is_in(list(rejected_positions)))
-        .with_columns(
-            pl.col("position")
-            .map_elements(lambda p: flags.get(p, []), return_dtype=pl.List(pl.String))
-            .alias("quality_flags")
-        )
+        frame.filter(~pl.col("position").is_in(rejected_positions))
+        .join(flags, on="position", how="left")
+        .with_columns(pl.col("quality_flags").fill_null(pl.lit([], dtype=pl.List(pl.String))))
+        .sort("position")
         .drop("position")
     )
+    rows_warned = flags.filter(~pl.col("position").is_in(rejected_positions)).height
     raw_path = archive(file, settings.raw_dir, SOURCE, as_of, sha256)
     with connect(settings.warehouse_path) as con, transaction(con):
         changes = store.publish_snapshot(
             con, load_id=load_id, as_of=as_of, accepted=accepted, quarantined=quarantined
         )
-        rows_warned = sum(1 for p in flags if p not in rejected_positions)
         message = (
             f"published {accepted.height} espaces as of {as_of}: {changes.opened} opened, "
             f"{changes.closed} closed, {changes.changed} changed"
