@@ -138,3 +138,81 @@ def test_lock_is_reentrant_in_one_process_and_exclusive_across(tmp_path: Path) -
         finally:
             holder.send_signal(signal.SIGTERM)
             holder.wait(timeout=30)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.prefect_server
+def test_deployment_runs_on_a_real_server_through_a_process_worker(tmp_path: Path) -> None:
+    """prefect.yaml → a real Prefect server on loopback → a process worker → the warehouse."""
+    import httpx
+
+    home = tmp_path / "home"
+    port = free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(tmp_path / "prefect"),
+        "PREFECT_API_URL": api,
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_UI_ENABLED": "false",
+        "FSDATA_HOME": str(home),
+        "PWD": str(ROOT),
+        "PYTHONPATH": str(ROOT),
+    }
+    prefect = str(Path(sys.executable).with_name("prefect"))
+    server = subprocess.Popen(
+        [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{api}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "the Prefect server did not start"
+            time.sleep(0.5)
+
+        def cli(*arguments: str) -> None:
+            done = subprocess.run(
+                [prefect, "--no-prompt", *arguments],
+                env=env,
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert done.returncode == 0, done.stdout + done.stderr
+
+        cli("work-pool", "create", "fsdata", "--type", "process")
+        cli("deploy", "--name", "partners-monthly")
+        deployment = httpx.get(f"{api}/deployments/name/partners/partners-monthly").json()
+        assert deployment["parameters"] == {"home": str(home)}
+        assert deployment["schedules"][0]["schedule"]["cron"] == "0 5 1 * *"
+        run = httpx.post(f"{api}/deployments/{deployment['id']}/create_flow_run", json={}).json()
+        cli("worker", "start", "--pool", "fsdata", "--run-once")
+        deadline = time.monotonic() + 60
+        while True:
+            state = httpx.get(f"{api}/flow_runs/{run['id']}").json()["state"]["type"]
+            if state in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED"):
+                break
+            assert time.monotonic() < deadline, f"the flow run is still {state}"
+            time.sleep(1)
+        assert state == "COMPLETED"
+        assert [(s, st) for _, s, st in loads(home)] == [("partners", "published")]
+        assert (home / "exports" / "datapackage.json").is_file()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
