@@ -2,7 +2,7 @@
 `FSDATA_*` environment variables, then command-line options.
 
 Environment variables: `FSDATA_HOME`, `FSDATA_ESPACES_URL`, `FSDATA_MAX_DOWNLOAD_BYTES`,
-`FSDATA_CONNECT_TIMEOUT`, `FSDATA_READ_TIMEOUT`, `FSDATA_FETCH_RETRIES`,
+`FSDATA_CONNECT_TIMEOUT`, `FSDATA_READ_TIMEOUT`, `FSDATA_DOWNLOAD_TIMEOUT`, `FSDATA_FETCH_RETRIES`,
 `FSDATA_RETRY_DELAYS` (comma-separated seconds), `FSDATA_ROW_COUNT_MAX_FALL`,
 `FSDATA_ROW_COUNT_MAX_RISE`, `FSDATA_ALLOWED_HOSTS` (comma-separated), `FSDATA_LOCK_TIMEOUT`
 (seconds a run waits for the warehouse lock).
@@ -41,6 +41,8 @@ class Settings:
     allowed_hosts: tuple[str, ...] = DEFAULT_ALLOWED_HOSTS
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
+    # Wall-clock bound of one download, whatever the pace of the bytes.
+    download_timeout: float = 600.0
     max_download_bytes: int = 50 * 1024 * 1024
     fetch_retries: int = 3
     retry_delays: tuple[float, ...] = (2.0, 5.0, 15.0)

@@ -11,6 +11,7 @@ import hashlib
 import ipaddress
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -19,6 +20,9 @@ import requests
 
 MAX_REDIRECTS = 5
 CHUNK_BYTES = 1 << 16
+# The read timeout bounds each wait for bytes, not a server that trickles them: this bounds
+# the whole download.
+DEFAULT_TOTAL_TIMEOUT = 600.0
 
 
 class FetchError(RuntimeError):
@@ -76,8 +80,10 @@ def fetch(
     read_timeout: float,
     etag: str | None = None,
     last_modified: str | None = None,
+    total_timeout: float = DEFAULT_TOTAL_TIMEOUT,
 ) -> FetchResult:
     """GET `url` into a new file under `dest_dir`; a 304 answer returns `not_modified`."""
+    deadline = time.monotonic() + total_timeout
     headers = {"User-Agent": "france-services-data (open-data warehouse)"}
     if etag:
         headers["If-None-Match"] = etag
@@ -102,14 +108,19 @@ def fetch(
                 current = urljoin(current, response.headers["Location"])
                 response.close()
                 continue
-            return _receive(url, current, response, dest_dir, max_bytes)
+            return _receive(url, current, response, dest_dir, max_bytes, deadline)
         raise FetchRefused(f"{url}: more than {MAX_REDIRECTS} redirects")
     finally:
         session.close()
 
 
 def _receive(
-    url: str, final_url: str, response: requests.Response, dest_dir: Path, max_bytes: int
+    url: str,
+    final_url: str,
+    response: requests.Response,
+    dest_dir: Path,
+    max_bytes: int,
+    deadline: float,
 ) -> FetchResult:
     with response:
         if response.status_code == 304:
@@ -136,6 +147,10 @@ def _receive(
                     if size > max_bytes:
                         raise FetchRefused(
                             f"{final_url}: body exceeds the cap of {max_bytes} bytes"
+                        )
+                    if time.monotonic() > deadline:
+                        raise TransientFetchError(
+                            f"{final_url}: download still unfinished at its time limit"
                         )
                     digest.update(chunk)
                     out.write(chunk)
