@@ -39,6 +39,7 @@ from warehouse.db import (
     record_validation,
     transaction,
 )
+from warehouse.release import DATASET_BY_NAME
 
 SOURCE = "espaces"
 SUITE = "espaces"
@@ -67,6 +68,7 @@ def extract(
         max_bytes=settings.max_download_bytes,
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
+        total_timeout=settings.download_timeout,
         etag=etag,
         last_modified=last_modified,
     )
@@ -202,6 +204,9 @@ def espaces(
         failed = LoadSummary(source=SOURCE, status=status, message=str(exc), file=file)
         publish_artifact(failed, settings)
         raise
+    if summary.status == "unchanged" and _exports_behind(settings):
+        # A run killed after its publish committed but before its exports were written.
+        summary.exports = release(settings, SOURCE, None)
     print(summary.message)
     publish_artifact(summary, settings)
     return summary.to_dict()
@@ -333,6 +338,28 @@ def _process(
     summary.exports = release(settings, SOURCE, summary.to_dict())
     coverage_after_load(settings)
     return summary
+
+
+def _exports_behind(settings: Settings) -> bool:
+    """True when an export file is missing or older than the last published load."""
+    with connect(settings.warehouse_path) as con:
+        row = fetch_first(
+            con.execute(
+                "select max(finished_at) from meta.loads where source = ? and status = 'published'",
+                [SOURCE],
+            )
+        )
+    published_at = row[0] if row else None
+    if published_at is None:
+        return False
+    files = [
+        settings.exports_dir / SOURCE / f"{resource.name}{suffix}"
+        for resource in DATASET_BY_NAME[SOURCE].resources
+        for suffix in (".parquet", ".csv")
+    ]
+    if not all(file.exists() for file in files):
+        return True
+    return min(file.stat().st_mtime for file in files) < published_at.timestamp()
 
 
 def _reject(

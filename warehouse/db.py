@@ -118,7 +118,21 @@ def begin_load(
     options: dict[str, Any] | None = None,
     flow_run_id: str | None = None,
 ) -> int:
-    """Record the attempt before doing anything, so even a crash leaves a trace."""
+    """Record the attempt before doing anything, so even a crash leaves a trace.
+
+    Runs of one source do not overlap, so an attempt of that source still 'running' from
+    another flow run is one whose process died (killed, machine lost): it is marked 'crashed'.
+    """
+    con.execute(
+        """
+        update meta.loads set
+            status = 'crashed', finished_at = current_timestamp,
+            message = 'the run ended without finishing (process killed or lost)'
+        where source = $source and status = 'running'
+            and flow_run_id is distinct from $flow_run_id
+        """,
+        {"source": source, "flow_run_id": flow_run_id},
+    )
     row = fetch_first(
         con.execute(
             """

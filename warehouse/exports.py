@@ -55,6 +55,24 @@ def _csv_select(con: duckdb.DuckDBPyConnection, identifier: str) -> str:
     return f"select {', '.join(parts)} from {identifier}"
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _sweep_orphans(dataset_dir: Path, prefix: str) -> None:
+    """Remove temporary files a killed export left behind (their writer is gone)."""
+    for leftover in dataset_dir.glob(f"{prefix}*"):
+        pid = leftover.name.removeprefix(prefix)
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            leftover.unlink(missing_ok=True)
+
+
 def export_table(
     con: duckdb.DuckDBPyConnection, table: str, dataset_dir: Path, name: str
 ) -> list[Path]:
@@ -67,6 +85,7 @@ def export_table(
         (".csv", _csv_select(con, identifier), "(format csv, header true, delimiter ',')"),
     ):
         final = dataset_dir / f"{_checked(name)}{suffix}"
+        _sweep_orphans(dataset_dir, f".{name}{suffix}.tmp-")
         temporary = dataset_dir / f".{name}{suffix}.tmp-{os.getpid()}"
         try:
             target = str(temporary).replace("'", "''")
