@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -23,8 +24,17 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+_SOURCE = re.compile(r"^[a-z][a-z0-9_]*$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_SUFFIX = re.compile(r"^\.[a-z0-9]{1,10}$")
+
+
 def archive_path(raw_dir: Path, source: str, as_of: date, sha256: str, suffix: str) -> Path:
-    return raw_dir / source / f"{as_of.isoformat()}_{sha256[:16]}{suffix.lower()}"
+    """The archived file's place: built from checked parts only, so it stays under `raw_dir`."""
+    if not _SOURCE.match(source) or not _SHA256.match(sha256):
+        raise ValueError(f"refusing archive name parts {source!r}, {sha256!r}")
+    suffix = suffix.lower() if _SUFFIX.match(suffix.lower()) else ".bin"
+    return raw_dir / source / f"{as_of.isoformat()}_{sha256[:16]}{suffix}"
 
 
 def archive(file: Path, raw_dir: Path, source: str, as_of: date, sha256: str) -> Path:
