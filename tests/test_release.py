@@ -190,3 +190,12 @@ def test_status_reads_in_an_80_column_terminal(released: Path) -> None:
     for source in ("espaces", "observatoire", "communes", "partners", "footfall", "coverage"):
         assert f"─ {source} ─" in text
     assert "689 loaded, 5 quarantined" in text
+
+
+def test_validation_reports_are_linked_from_the_page(released: Path) -> None:
+    page = (released / "exports" / "index.html").read_text("utf-8")
+    for source in ("espaces", "observatoire", "communes", "partners", "footfall"):
+        report = released / "validation" / "docs" / f"{source}.html"
+        assert report.is_file()
+        assert f'href="../validation/docs/{source}.html"' in page
+    assert "row_count_guard" in (released / "validation" / "docs" / "espaces.html").read_text()

@@ -557,6 +557,10 @@ def write_release_files(
     from warehouse.page import render_page
 
     exports_dir.mkdir(parents=True, exist_ok=True)
+    if validation_dir is not None:
+        from warehouse.datadocs import build_docs
+
+        build_docs(con, validation_dir)
     package = datapackage(con, exports_dir)
     write_if_changed(
         exports_dir / "datapackage.json", json.dumps(package, ensure_ascii=False, indent=2) + "\n"
@@ -575,14 +579,18 @@ def publish(
     validation_dir: Path | None = None,
 ) -> list[Path]:
     """Export the datasets `source` touches and rewrite the release files. `entry` (a load
-    summary as a dict) adds a CHANGELOG entry when its status is `published`."""
+    summary as a dict) adds a CHANGELOG entry when its status is `published`; with another
+    status the data files are left as they are."""
     written: list[Path] = []
     deltas: dict[str, tuple[int | None, int]] = {}
-    for name in AFFECTS.get(source, (source,)):
+    published = entry is None or entry.get("status") == "published"
+    # Nothing published, nothing re-exported: DuckDB may write the same rows in another order,
+    # and a run that changes nothing must leave every downloaded byte as it was.
+    for name in AFFECTS.get(source, (source,)) if published else ():
         files, counted = export_dataset(con, exports_dir, DATASET_BY_NAME[name])
         written += files
         deltas.update(counted)
-    if entry is not None and entry.get("status") == "published":
+    if entry is not None and published:
         write_changelog(exports_dir, changelog_entry(entry, deltas, datetime.now(UTC)))
     written += write_release_files(con, exports_dir, validation_dir)
     write_checksums(exports_dir)
