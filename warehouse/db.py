@@ -13,7 +13,13 @@ from typing import Any
 import duckdb
 
 # Models a source needs, in dependency order; each is sql/<layer>/<name>.sql.
-SCHEMA_MODELS = ("meta/tables", "raw/espaces", "staging/espaces", "core/espaces")
+SCHEMA_MODELS = (
+    "meta/tables",
+    "raw/espaces",
+    "staging/espaces",
+    "core/espaces",
+    "marts/network_by_departement",
+)
 SCHEMA_MODELS += ("raw/observatoire_editions", "raw/observatoire_demarches", "raw/observatoire_indicators", "staging/observatoire_demarches", "staging/observatoire_indicators")  # noqa: E501  # fmt: skip
 SCHEMA_MODELS += ("core/communes", "core/commune_nearest_espace")
 SCHEMA_MODELS += ("core/partners", "core/partner_services", "core/partner_aliases", "core/official_figures", "core/administration_partners", "core/observatory_administration_partners", "core/ref_departements", "raw/footfall", "core/footfall")  # noqa: E501  # fmt: skip

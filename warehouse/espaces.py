@@ -20,7 +20,9 @@ import polars as pl
 from warehouse.db import fetch_first, run_model
 
 SOURCE = "espaces"
-MART_MODELS = ("marts/espaces_current", "marts/network_by_departement")
+# The current list is rebuilt whole (it is small); the network mart is refreshed from the
+# first replayed date on.
+MART_MODELS = ("marts/espaces_current",)
 
 RAW_COLUMNS = (
     "source_row", "espace_id", "name", "type", "format", "address", "address_complement",
@@ -147,7 +149,7 @@ def publish_snapshot(
         {"source": SOURCE, "as_of": as_of, "load_id": load_id},
     )
     replay_history(con, as_of)
-    rebuild_marts(con)
+    rebuild_marts(con, as_of)
 
     changes = fetch_first(
         con.execute(
@@ -195,6 +197,7 @@ def replay_history(con: duckdb.DuckDBPyConnection, from_date: date) -> None:
         run_model(con, "core/espaces__apply_snapshot", {"as_of": day})
 
 
-def rebuild_marts(con: duckdb.DuckDBPyConnection) -> None:
+def rebuild_marts(con: duckdb.DuckDBPyConnection, from_date: date) -> None:
     for model in MART_MODELS:
         run_model(con, model)
+    run_model(con, "marts/network_by_departement__refresh", {"from_date": from_date})
