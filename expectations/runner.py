@@ -126,15 +126,93 @@ def _definition(suite_name: str) -> Any:
     return definition
 
 
+# From this many rows on, a suite is evaluated by DuckDB SQL translated from the same JSON
+# (expectations/sql_engine.py): GX on pandas then costs seconds and a pandas copy of the frame,
+# where SQL costs milliseconds (benchmarks/RESULTS.md). Below it, GX runs the suite.
+SQL_ENGINE_MIN_ROWS = 100_000
+
+
 def validate(
-    frame: pl.DataFrame, suite_name: str, parameters: dict[str, Any] | None = None
+    frame: pl.DataFrame,
+    suite_name: str,
+    parameters: dict[str, Any] | None = None,
+    engine: str = "auto",
 ) -> ValidationOutcome:
-    """Validate `frame` with the suite; row positions in results index into `frame`."""
+    """Validate `frame` with the suite; row positions in results index into `frame`.
+
+    `engine` is `gx`, `duckdb` or `auto` (DuckDB for frames of SQL_ENGINE_MIN_ROWS rows or more
+    when every expectation of the suite has an SQL translation).
+    """
+    from expectations import sql_engine
+
+    suite = load_suite(suite_name)
+    if engine == "auto":
+        large = frame.height >= SQL_ENGINE_MIN_ROWS
+        engine = "duckdb" if large and sql_engine.supports(suite) else "gx"
+    if engine == "duckdb":
+        return _validate_with_duckdb(frame, suite, parameters or {})
+    return _validate_with_gx(frame, suite_name, parameters or {})
+
+
+def _validate_with_duckdb(
+    frame: pl.DataFrame, suite: dict[str, Any], parameters: dict[str, Any]
+) -> ValidationOutcome:
+    from expectations import sql_engine
+
+    results, documents = [], []
+    for expectation, outcome in zip(
+        suite["expectations"], sql_engine.evaluate(frame, suite, parameters), strict=True
+    ):
+        kwargs = sql_engine.resolve(expectation["kwargs"], parameters)
+        rows = outcome["rows"]
+        results.append(
+            RuleResult(
+                rule=expectation["meta"]["rule"],
+                rule_class=expectation["meta"]["rule_class"],
+                expectation=expectation["type"],
+                column=kwargs.get("column"),
+                success=outcome["success"],
+                unexpected_count=len(rows),
+                unexpected_rows=tuple(rows),
+                observed_value=outcome["observed_value"],
+            )
+        )
+        documents.append(
+            {
+                "success": outcome["success"],
+                "expectation_config": {
+                    "type": expectation["type"],
+                    "kwargs": kwargs,
+                    "meta": expectation["meta"],
+                },
+                "result": {
+                    "element_count": frame.height,
+                    "unexpected_count": len(rows),
+                    "observed_value": outcome["observed_value"],
+                },
+            }
+        )
+    document = {
+        "suite_name": suite["name"],
+        "engine": "duckdb",
+        "success": all(r.success for r in results),
+        "results": documents,
+        "statistics": {
+            "evaluated_expectations": len(results),
+            "successful_expectations": sum(r.success for r in results),
+        },
+    }
+    return ValidationOutcome(suite=suite["name"], results=results, document=document)
+
+
+def _validate_with_gx(
+    frame: pl.DataFrame, suite_name: str, parameters: dict[str, Any]
+) -> ValidationOutcome:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     definition = _definition(suite_name)
     run = definition.run(
         batch_parameters={"dataframe": frame.to_pandas()},
-        expectation_parameters=parameters or {},
+        expectation_parameters=parameters,
         result_format={"result_format": "COMPLETE", "include_unexpected_rows": False},
     )
     results = []
@@ -159,6 +237,7 @@ def validate(
             )
         )
     document = run.to_json_dict()
+    document["engine"] = "gx"
     for item in document.get("results", []):
         # Row lists can be huge; the rows themselves go to quarantine/flags instead.
         for key in ("unexpected_index_list", "unexpected_list", "partial_unexpected_index_list"):
