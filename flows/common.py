@@ -8,6 +8,7 @@ import functools
 import inspect
 import json
 import os
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -27,8 +28,9 @@ from prefect.runtime import flow_run
 
 from expectations.runner import ValidationOutcome
 from fsdata.config import Settings, load_settings
+from fsdata.fetch import FetchResult, TransientFetchError, fetch
 from warehouse import release as release_store
-from warehouse.db import connect
+from warehouse.db import connect, fetch_first, finish_load, record_validation, transaction
 
 
 class LoadRefused(RuntimeError):
@@ -265,3 +267,100 @@ def results_as_rows(outcome: ValidationOutcome) -> list[dict[str, Any]]:
         }
         for r in outcome.results
     ]
+
+
+# --- live sources and refusals -----------------------------------------------------------------
+
+
+def retry_only_transient(task: Any, task_run: Any, state: Any) -> bool:
+    """Prefect retry condition: retry connection errors, timeouts, 5xx, short bodies; never a
+    4xx, an oversize body or a host off the allow-list."""
+    try:
+        state.result()
+    except TransientFetchError:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+@task(name="extract", cache_policy=NO_CACHE)
+def _extract(
+    settings: Settings, url: str, etag: str | None, last_modified: str | None
+) -> FetchResult:
+    return fetch(
+        url,
+        settings.home / "tmp",
+        allowed_hosts=settings.allowed_hosts,
+        max_bytes=settings.max_download_bytes,
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        total_timeout=settings.download_timeout,
+        etag=etag,
+        last_modified=last_modified,
+    )
+
+
+def fetch_live(settings: Settings, source: str, url: str, conditional: bool = True) -> FetchResult:
+    """Download `url` as the network task of `source`'s flow: a conditional GET with the
+    validators of the last accepted download (when `conditional`), retried with the configured
+    delays on transient failures only. Raises FetchError when it gives up."""
+    etag = last_modified = None
+    if conditional:
+        with connect(settings.warehouse_path) as con:
+            cached = fetch_first(
+                con.execute(
+                    "select etag, last_modified from meta.http_state where source = ? and url = ?",
+                    [source, url],
+                )
+            )
+        etag, last_modified = cached if cached else (None, None)
+    extract = _extract.with_options(
+        name=f"extract {source}",
+        retries=settings.fetch_retries,
+        retry_delay_seconds=list(settings.retry_delays),
+        retry_condition_fn=retry_only_transient,
+    )
+    return extract(settings, url, etag, last_modified)
+
+
+def remember_http_state(con: Any, source: str, fetched: FetchResult | None, sha256: str) -> None:
+    """Keep the validators of an accepted download for the next conditional GET (a refused
+    file's are not kept: the next refresh must download it again)."""
+    if fetched is None:
+        return
+    con.execute(
+        """
+        insert or replace into meta.http_state
+        values ($source, $url, $etag, $last_modified, $sha256, current_timestamp)
+        """,
+        {
+            "source": source,
+            "url": fetched.url,
+            "etag": fetched.etag,
+            "last_modified": fetched.last_modified,
+            "sha256": sha256,
+        },
+    )
+
+
+def reject(
+    settings: Settings,
+    source: str,
+    load_id: int,
+    file: Path,
+    label: str,
+    outcomes: list[ValidationOutcome],
+    message: str,
+    rows_read: int | None = None,
+) -> None:
+    """Record a refused file: kept under <home>/rejected/<source>/ for inspection (named by
+    `label`, e.g. its date and checksum), its validation results and the load's status."""
+    kept = settings.home / "rejected" / source / f"{label}{file.suffix}"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    if not kept.exists():
+        shutil.copyfile(file, kept)
+    with connect(settings.warehouse_path) as con, transaction(con):
+        for outcome in outcomes:
+            record_validation(con, load_id, outcome.suite, results_as_rows(outcome))
+        finish_load(con, load_id, "rejected", message, rows_read=rows_read, raw_path=str(kept))

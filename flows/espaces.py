@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,6 @@ from urllib.parse import urlsplit
 
 import polars as pl
 from prefect import flow, task
-from prefect.states import State
 
 from expectations.runner import ValidationOutcome, refusal, validate
 from flows.common import (
@@ -18,15 +16,18 @@ from flows.common import (
     LoadRefused,
     LoadSummary,
     current_flow_run_id,
+    fetch_live,
     holds_warehouse,
     publish_artifact,
+    reject,
     release,
+    remember_http_state,
     results_as_rows,
     save_outcome,
 )
 from flows.coverage import coverage_after_load
 from fsdata.config import Settings, load_settings, sample_path
-from fsdata.fetch import FetchError, FetchResult, TransientFetchError, fetch
+from fsdata.fetch import FetchError, FetchResult
 from transforms.errors import SourceFormatError
 from transforms.espaces import parse_listing
 from warehouse import espaces as store
@@ -45,33 +46,6 @@ SOURCE = "espaces"
 SUITE = "espaces"
 # A guard bound no listing reaches, for the first snapshot or an operator's override.
 UNBOUNDED_ROWS = 10**12
-
-
-def _retry_only_transient(task: Any, task_run: Any, state: State) -> bool:
-    try:
-        state.result()
-    except TransientFetchError:
-        return True
-    except Exception:
-        return False
-    return False
-
-
-@task(name="extract espaces")
-def extract(
-    settings: Settings, url: str, etag: str | None, last_modified: str | None
-) -> FetchResult:
-    return fetch(
-        url,
-        settings.home / "tmp",
-        allowed_hosts=settings.allowed_hosts,
-        max_bytes=settings.max_download_bytes,
-        connect_timeout=settings.connect_timeout,
-        read_timeout=settings.read_timeout,
-        total_timeout=settings.download_timeout,
-        etag=etag,
-        last_modified=last_modified,
-    )
 
 
 @task(name="parse espaces")
@@ -221,21 +195,8 @@ def run_demo(home: str, config: str | None = None) -> list[dict[str, Any]]:
 
 def _refresh(settings: Settings, accept_row_count: bool) -> LoadSummary:
     url = settings.source_url(SOURCE)
-    with connect(settings.warehouse_path) as con:
-        cached = fetch_first(
-            con.execute(
-                "select etag, last_modified from meta.http_state where source = ? and url = ?",
-                [SOURCE, url],
-            )
-        )
-    etag, last_modified = cached if cached else (None, None)
-    extract_with_retries = extract.with_options(
-        retries=settings.fetch_retries,
-        retry_delay_seconds=list(settings.retry_delays),
-        retry_condition_fn=_retry_only_transient,
-    )
     try:
-        fetched = extract_with_retries(settings, url, etag, last_modified)
+        fetched = fetch_live(settings, SOURCE, url)
     except FetchError as exc:
         with connect(settings.warehouse_path) as con:
             load_id = begin_load(con, SOURCE, url=url, flow_run_id=current_flow_run_id())
@@ -289,7 +250,7 @@ def _process(
         if in_force == sha256 or (fetched is not None and latest and latest[1] == sha256):
             message = f"unchanged: {file.name} is already the listing in force"
             finish_load(con, load_id, "unchanged", message)
-            _remember_http_state(con, fetched, sha256)
+            remember_http_state(con, SOURCE, fetched, sha256)
             return LoadSummary(
                 source=SOURCE,
                 status="unchanged",
@@ -302,12 +263,13 @@ def _process(
         neighbour_rows = store.neighbour_row_count(con, as_of)
 
     validation_path = settings.validation_dir / SOURCE / f"load-{load_id}.json"
+    label = f"{as_of.isoformat()}_{sha256[:16]}"
     try:
         frame_path = parse(file, settings.home / "work", sha256)
     except SourceFormatError as exc:
         outcome = refusal(SUITE, exc.rule, exc.detail)
         save_outcome(outcome, validation_path)
-        _reject(settings, load_id, file, as_of, sha256, outcome, str(exc))
+        reject(settings, SOURCE, load_id, file, label, [outcome], str(exc))
         raise LoadRefused(str(exc)) from exc
 
     parameters = {"min_rows": 0, "max_rows": UNBOUNDED_ROWS}
@@ -328,13 +290,13 @@ def _process(
                     "load again with --accept-row-count)"
                 )
             message = f"{file.name}: refused: {reasons}"
-            _reject(settings, load_id, file, as_of, sha256, outcome, message, rows_read)
+            reject(settings, SOURCE, load_id, file, label, [outcome], message, rows_read)
             raise LoadRefused(message)
         summary = load(settings, load_id, as_of, file, sha256, frame_path, outcome)
     finally:
         frame_path.unlink(missing_ok=True)
     with connect(settings.warehouse_path) as con:
-        _remember_http_state(con, fetched, sha256)
+        remember_http_state(con, SOURCE, fetched, sha256)
     summary.exports = release(settings, SOURCE, summary.to_dict())
     coverage_after_load(settings)
     return summary
@@ -360,40 +322,3 @@ def _exports_behind(settings: Settings) -> bool:
     if not all(file.exists() for file in files):
         return True
     return min(file.stat().st_mtime for file in files) < published_at.timestamp()
-
-
-def _reject(
-    settings: Settings,
-    load_id: int,
-    file: Path,
-    as_of: date,
-    sha256: str,
-    outcome: ValidationOutcome,
-    message: str,
-    rows_read: int | None = None,
-) -> None:
-    kept = settings.home / "rejected" / SOURCE / f"{as_of.isoformat()}_{sha256[:16]}{file.suffix}"
-    kept.parent.mkdir(parents=True, exist_ok=True)
-    if not kept.exists():
-        shutil.copyfile(file, kept)
-    with connect(settings.warehouse_path) as con, transaction(con):
-        record_validation(con, load_id, SUITE, results_as_rows(outcome))
-        finish_load(con, load_id, "rejected", message, rows_read=rows_read, raw_path=str(kept))
-
-
-def _remember_http_state(con: Any, fetched: FetchResult | None, sha256: str) -> None:
-    if fetched is None:
-        return
-    con.execute(
-        """
-        insert or replace into meta.http_state
-        values ($source, $url, $etag, $last_modified, $sha256, current_timestamp)
-        """,
-        {
-            "source": SOURCE,
-            "url": fetched.url,
-            "etag": fetched.etag,
-            "last_modified": fetched.last_modified,
-            "sha256": sha256,
-        },
-    )

@@ -7,7 +7,6 @@ fsdata/samples/footfall/, marked as such in the tables, the exports and the run 
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from flows.common import (
     current_flow_run_id,
     holds_warehouse,
     publish_artifact,
+    reject,
     release,
     results_as_rows,
     save_outcome,
@@ -237,14 +237,14 @@ def _process(settings: Settings, file: Path, today: date) -> LoadSummary:
         outcome = refusal(SUITE, "espaces_loaded", "no espace history: load the espaces first")
         save_outcome(outcome, validation_path)
         message = f"{file.name}: refused: {outcome.summary()}"
-        _reject(settings, load_id, file, sha256, outcome, message)
+        reject(settings, SOURCE, load_id, file, sha256[:16], [outcome], message)
         raise LoadRefused(message)
     try:
         frame_path = parse(settings, file, sha256, today)
     except SourceFormatError as exc:
         outcome = refusal(SUITE, exc.rule, exc.detail)
         save_outcome(outcome, validation_path)
-        _reject(settings, load_id, file, sha256, outcome, str(exc))
+        reject(settings, SOURCE, load_id, file, sha256[:16], [outcome], str(exc))
         raise LoadRefused(str(exc)) from exc
     try:
         outcome = validate_frame(frame_path, validation_path)
@@ -252,7 +252,7 @@ def _process(settings: Settings, file: Path, today: date) -> LoadSummary:
             reasons = "; ".join(r.message() for r in outcome.failures("blocking"))
             message = f"{file.name}: refused: {reasons}"
             rows_read = pl.scan_parquet(frame_path).select(pl.len()).collect().item()
-            _reject(settings, load_id, file, sha256, outcome, message, rows_read)
+            reject(settings, SOURCE, load_id, file, sha256[:16], [outcome], message, rows_read)
             raise LoadRefused(message)
         summary = load(settings, load_id, file, sha256, frame_path, outcome, today)
     finally:
@@ -260,21 +260,3 @@ def _process(settings: Settings, file: Path, today: date) -> LoadSummary:
     # The release re-exports the promise tracker too: its marts were rebuilt with the load.
     summary.exports = release(settings, SOURCE, summary.to_dict())
     return summary
-
-
-def _reject(
-    settings: Settings,
-    load_id: int,
-    file: Path,
-    sha256: str,
-    outcome: ValidationOutcome,
-    message: str,
-    rows_read: int | None = None,
-) -> None:
-    kept = settings.home / "rejected" / SOURCE / f"{sha256[:16]}{file.suffix}"
-    kept.parent.mkdir(parents=True, exist_ok=True)
-    if not kept.exists():
-        shutil.copyfile(file, kept)
-    with connect(settings.warehouse_path) as con, transaction(con):
-        record_validation(con, load_id, SUITE, results_as_rows(outcome))
-        finish_load(con, load_id, "rejected", message, rows_read=rows_read, raw_path=str(kept))

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,6 @@ import polars as pl
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.states import State
 
 from expectations.runner import ValidationOutcome, refusal, validate
 from flows.common import (
@@ -30,14 +28,16 @@ from flows.common import (
     LoadRefused,
     LoadSummary,
     current_flow_run_id,
+    fetch_live,
     holds_warehouse,
     publish_validation_artifacts,
+    reject,
     release,
     results_as_rows,
     save_outcome,
 )
 from fsdata.config import Settings, load_settings, sample_path
-from fsdata.fetch import FetchError, FetchResult, TransientFetchError, fetch
+from fsdata.fetch import FetchError, FetchResult
 from transforms.errors import SourceFormatError
 from transforms.observatoire import (
     SUITE_PARAMETERS,
@@ -63,28 +63,6 @@ VALUES_SUITE = "observatoire_values"
 EDITION_FORMATS = ("xlsx", "xls", "ods", "csv")
 # The rule an undecodable cell is quarantined under (a warning of the values suite).
 CELL_RULE = "value_decoded"
-
-
-def _retry_only_transient(task: Any, task_run: Any, state: State) -> bool:
-    try:
-        state.result()
-    except TransientFetchError:
-        return True
-    except Exception:
-        return False
-    return False
-
-
-@task(name="extract observatoire", cache_policy=NO_CACHE)
-def extract(settings: Settings, url: str) -> FetchResult:
-    return fetch(
-        url,
-        settings.home / "tmp",
-        allowed_hosts=settings.allowed_hosts,
-        max_bytes=settings.max_download_bytes,
-        connect_timeout=settings.connect_timeout,
-        read_timeout=settings.read_timeout,
-    )
 
 
 @dataclass
@@ -427,15 +405,6 @@ def _refused(settings: Settings, file: Path, exc: SourceFormatError) -> LoadRefu
     return LoadRefused(message)
 
 
-def _fetch(settings: Settings, url: str) -> FetchResult:
-    extract_with_retries = extract.with_options(
-        retries=settings.fetch_retries,
-        retry_delay_seconds=list(settings.retry_delays),
-        retry_condition_fn=_retry_only_transient,
-    )
-    return extract_with_retries(settings, url)
-
-
 def _fail(settings: Settings, url: str, message: str, as_of: Any = None) -> LoadFailed:
     with connect(settings.warehouse_path) as con:
         load_id = begin_load(con, SOURCE, as_of=as_of, url=url, flow_run_id=current_flow_run_id())
@@ -526,7 +495,7 @@ def _refresh(
 ) -> LoadRefused | LoadFailed | None:
     url = settings.source_url(SOURCE)
     try:
-        listing = _fetch(settings, url)
+        listing = fetch_live(settings, SOURCE, url, conditional=False)
     except FetchError as exc:
         raise _fail(settings, url, f"{SOURCE}: dataset listing fetch failed: {exc}") from exc
     assert listing.path is not None
@@ -582,7 +551,7 @@ def _download_and_process(
 ) -> LoadSummary:
     as_of = resource.edition.edition_date
     try:
-        fetched = _fetch(settings, resource.url)
+        fetched = fetch_live(settings, SOURCE, resource.url, conditional=False)
     except FetchError as exc:
         raise _fail(
             settings, resource.url, f"edition {resource.edition.edition_id}: {exc}", as_of
@@ -651,7 +620,15 @@ def _process(
         outcome = refusal(SUITE, exc.rule, exc.detail)
         save_outcome(outcome, result_dir / f"load-{load_id}.json")
         message = f"{display_name}: refused: rule {exc.rule}: {exc.detail}"
-        _reject(settings, load_id, file, edition, sha256, [outcome], message)
+        reject(
+            settings,
+            SOURCE,
+            load_id,
+            file,
+            f"{edition.edition_id}_{sha256[:16]}",
+            [outcome],
+            message,
+        )
         raise LoadRefused(message) from exc
 
     try:
@@ -661,7 +638,16 @@ def _process(
         if blocking:
             reasons = "; ".join(r.message() for r in blocking)
             message = f"{display_name}: refused: {reasons}"
-            _reject(settings, load_id, file, edition, sha256, list(outcomes), message, rows_read)
+            reject(
+                settings,
+                SOURCE,
+                load_id,
+                file,
+                f"{edition.edition_id}_{sha256[:16]}",
+                list(outcomes),
+                message,
+                rows_read,
+            )
             raise LoadRefused(message)
         summary = load(settings, load_id, edition, file, sha256, parsed, outcomes)
     finally:
@@ -669,23 +655,3 @@ def _process(
         parsed.indicators_path.unlink(missing_ok=True)
     summary.file = display_name
     return summary
-
-
-def _reject(
-    settings: Settings,
-    load_id: int,
-    file: Path,
-    edition: Edition,
-    sha256: str,
-    outcomes: list[ValidationOutcome],
-    message: str,
-    rows_read: int | None = None,
-) -> None:
-    kept = settings.home / "rejected" / SOURCE / f"{edition.edition_id}_{sha256[:16]}{file.suffix}"
-    kept.parent.mkdir(parents=True, exist_ok=True)
-    if not kept.exists():
-        shutil.copyfile(file, kept)
-    with connect(settings.warehouse_path) as con, transaction(con):
-        for outcome in outcomes:
-            record_validation(con, load_id, outcome.suite, results_as_rows(outcome))
-        finish_load(con, load_id, "rejected", message, rows_read=rows_read, raw_path=str(kept))

@@ -9,7 +9,6 @@ repository's reference folder.
 from __future__ import annotations
 
 import hashlib
-import shutil
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from flows.common import (
     current_flow_run_id,
     holds_warehouse,
     publish_artifact,
+    reject,
     release,
     results_as_rows,
     save_outcome,
@@ -261,14 +261,14 @@ def _process(settings: Settings, inputs: dict[str, Path | None]) -> LoadSummary:
     except SourceFormatError as exc:
         outcome = refusal(SOURCE, exc.rule, exc.detail)
         save_outcome(outcome, result_dir / f"load-{load_id}.json")
-        _reject(settings, load_id, inputs, sha256, outcome, str(exc))
+        reject(settings, SOURCE, load_id, partners_path, sha256[:16], [outcome], str(exc))
         raise LoadRefused(str(exc)) from exc
     try:
         outcome = validate_frames(frames, result_dir, load_id)
         if outcome.blocking_failed:
             reasons = "; ".join(r.message() for r in outcome.failures("blocking"))
             message = f"{partners_path.name}: refused: {reasons}"
-            _reject(settings, load_id, inputs, sha256, outcome, message)
+            reject(settings, SOURCE, load_id, partners_path, sha256[:16], [outcome], message)
             raise LoadRefused(message)
         summary = load(settings, load_id, inputs, sha256, frames, outcome)
     finally:
@@ -276,22 +276,3 @@ def _process(settings: Settings, inputs: dict[str, Path | None]) -> LoadSummary:
             path.unlink(missing_ok=True)
     summary.exports = release(settings, SOURCE, summary.to_dict())
     return summary
-
-
-def _reject(
-    settings: Settings,
-    load_id: int,
-    inputs: dict[str, Path | None],
-    sha256: str,
-    outcome: ValidationOutcome,
-    message: str,
-) -> None:
-    partners_path = inputs["partners"]
-    assert partners_path is not None
-    kept = settings.home / "rejected" / SOURCE / f"{sha256[:16]}{partners_path.suffix}"
-    kept.parent.mkdir(parents=True, exist_ok=True)
-    if not kept.exists():
-        shutil.copyfile(partners_path, kept)
-    with connect(settings.warehouse_path) as con, transaction(con):
-        record_validation(con, load_id, SOURCE, results_as_rows(outcome))
-        finish_load(con, load_id, "rejected", message, raw_path=str(kept))
