@@ -36,6 +36,21 @@ def query(home: Path, sql: str, parameters: list[Any] | None = None) -> list[tup
         con.close()
 
 
+@pytest.fixture(scope="module")
+def demo_baseline(tmp_path_factory: pytest.TempPathFactory, prefect_server: None) -> Path:
+    """The demo samples loaded once for the module; tests get a copy (a flow run costs seconds)."""
+    folder = tmp_path_factory.mktemp("espaces-demo") / "home"
+    run_demo(str(folder))
+    return folder
+
+
+@pytest.fixture
+def demo_home(demo_baseline: Path, tmp_path: Path) -> Path:
+    home = tmp_path / "demo-home"
+    shutil.copytree(demo_baseline, home)
+    return home
+
+
 def published_state(home: Path) -> dict[str, Any]:
     """Everything a refused load must leave exactly as it was."""
     exports = {
@@ -170,9 +185,9 @@ def test_a_new_file_for_a_loaded_date_replaces_that_snapshot(home: Path) -> None
     ],
 )
 def test_refused_files_publish_nothing(
-    home: Path, tmp_path: Path, content: bytes, rule: str
+    demo_home: Path, tmp_path: Path, content: bytes, rule: str
 ) -> None:
-    run_demo(str(home))
+    home = demo_home
     before = published_state(home)
     bad = tmp_path / "bad.csv"
     bad.write_bytes(content)
@@ -190,8 +205,8 @@ def test_refused_files_publish_nothing(
     assert (rule, "blocking") in failed_rules
 
 
-def test_row_count_guard_can_be_overridden_for_one_load(home: Path, tmp_path: Path) -> None:
-    run_demo(str(home))
+def test_row_count_guard_can_be_overridden_for_one_load(demo_home: Path, tmp_path: Path) -> None:
+    home = demo_home
     small = tmp_path / "small.csv"
     small.write_text("id_fs,lib_fs,insee_com\n1,A,01033\n2,B,01033\n", "utf-8")
     with pytest.raises(LoadRefused, match="accept-row-count"):
@@ -251,8 +266,8 @@ def test_refresh_from_a_live_server(home: Path, httpserver: HTTPServer) -> None:
     assert statuses == [("published",), ("unchanged",), ("unchanged",)]
 
 
-def test_refresh_failures_publish_nothing(home: Path, httpserver: HTTPServer) -> None:
-    run_demo(str(home))
+def test_refresh_failures_publish_nothing(demo_home: Path, httpserver: HTTPServer) -> None:
+    home = demo_home
     before = published_state(home)
     write_settings(home, httpserver.url_for("/listing"))
     httpserver.expect_request("/listing").respond_with_data("no", status=404)
