@@ -13,7 +13,7 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from warehouse.db import fetch_first
+from warehouse.db import fetch_first, set_snapshot
 
 SOURCE = "communes"
 CORE_COLUMNS = (
@@ -67,13 +67,7 @@ def publish_vintage(
         con.execute("insert into core.communes by name select * from incoming_communes")
     finally:
         con.unregister("incoming_communes")
-    con.execute(
-        """
-        insert or replace into meta.snapshots (source, as_of, load_id)
-        values ($source, $as_of, $load_id)
-        """,
-        {"source": SOURCE, "as_of": vintage_date(vintage), "load_id": load_id},
-    )
+    set_snapshot(con, SOURCE, vintage_date(vintage), load_id)
 
 
 def has_communes(con: duckdb.DuckDBPyConnection) -> bool:

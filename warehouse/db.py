@@ -216,3 +216,32 @@ def record_validation(
                 "message": result.get("message"),
             },
         )
+
+
+def record_quarantine(
+    con: duckdb.DuckDBPyConnection, load_id: int, source: str, items: list[dict[str, Any]]
+) -> None:
+    """Refused rows (or cells) of a load: each item has `source_row`, `rule` and `record`."""
+    if not items:
+        return
+    con.executemany(
+        "insert into meta.quarantine values (?, ?, ?, ?, ?)",
+        [
+            (
+                load_id,
+                source,
+                item["source_row"],
+                item["rule"],
+                json.dumps(item["record"], ensure_ascii=False, default=str),
+            )
+            for item in items
+        ],
+    )
+
+
+def set_snapshot(con: duckdb.DuckDBPyConnection, source: str, as_of: Any, load_id: int) -> None:
+    """Point `source`'s snapshot of `as_of` at this load: a later load for a date replaces it."""
+    con.execute(
+        "insert or replace into meta.snapshots (source, as_of, load_id) values (?, ?, ?)",
+        [source, as_of, load_id],
+    )

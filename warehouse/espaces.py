@@ -9,7 +9,6 @@ append of one snapshot in the usual case and a correct rebuild for a backfill.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from warehouse.db import fetch_first, run_model
+from warehouse.db import fetch_first, record_quarantine, run_model, set_snapshot
 
 SOURCE = "espaces"
 # The current list is rebuilt whole (it is small); the network mart is refreshed from the
@@ -130,24 +129,8 @@ def publish_snapshot(
         con.execute("insert into raw.espaces by name select * from incoming_espaces")
     finally:
         con.unregister("incoming_espaces")
-    for item in quarantined:
-        con.execute(
-            "insert into meta.quarantine values ($load_id, $source, $row, $rule, $record)",
-            {
-                "load_id": load_id,
-                "source": SOURCE,
-                "row": item["source_row"],
-                "rule": item["rule"],
-                "record": json.dumps(item["record"], ensure_ascii=False, default=str),
-            },
-        )
-    con.execute(
-        """
-        insert or replace into meta.snapshots (source, as_of, load_id)
-        values ($source, $as_of, $load_id)
-        """,
-        {"source": SOURCE, "as_of": as_of, "load_id": load_id},
-    )
+    record_quarantine(con, load_id, SOURCE, quarantined)
+    set_snapshot(con, SOURCE, as_of, load_id)
     replay_history(con, as_of)
     rebuild_marts(con, as_of)
 

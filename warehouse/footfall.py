@@ -9,7 +9,6 @@ the footfall marts rebuilt.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ import polars as pl
 from transforms.footfall import footfall_outliers
 from transforms.partners import default_reference_dir
 from warehouse import partners as partner_store
-from warehouse.db import fetch_first, run_model
+from warehouse.db import fetch_first, record_quarantine, run_model
 from warehouse.partners import frame_of
 
 SOURCE = "footfall"
@@ -143,17 +142,7 @@ def publish_feed(
         pl.lit(load_id, dtype=pl.Int64).alias("load_id"),
         pl.lit(is_synthetic).alias("is_synthetic"),
     ).select(RAW_COLUMNS)
-    for item in quarantined:
-        con.execute(
-            "insert into meta.quarantine values ($load_id, $source, $row, $rule, $record)",
-            {
-                "load_id": load_id,
-                "source": SOURCE,
-                "row": item["source_row"],
-                "rule": item["rule"],
-                "record": json.dumps(item["record"], ensure_ascii=False, default=str),
-            },
-        )
+    record_quarantine(con, load_id, SOURCE, quarantined)
     before = _in_force_for(con, accepted) if accepted.height else pl.DataFrame()
     replaced = before.select("espace_id", "month").unique().height if before.height else 0
     con.register("incoming_footfall", incoming.to_arrow())

@@ -19,7 +19,7 @@ import duckdb
 import polars as pl
 
 from transforms.observatoire import Edition, administrations
-from warehouse.db import fetch_first, run_model
+from warehouse.db import fetch_first, record_quarantine, run_model, set_snapshot
 
 SOURCE = "observatoire"
 CORE_MODELS = (
@@ -106,24 +106,8 @@ def publish_edition(
     )
     _insert(con, "raw.observatoire_demarches", demarches.select(DEMARCHE_COLUMNS), load_id)
     _insert(con, "raw.observatoire_indicators", indicators.select(INDICATOR_COLUMNS), load_id)
-    for item in quarantined:
-        con.execute(
-            "insert into meta.quarantine values ($load_id, $source, $row, $rule, $record)",
-            {
-                "load_id": load_id,
-                "source": SOURCE,
-                "row": item["source_row"],
-                "rule": item["rule"],
-                "record": json.dumps(item["record"], ensure_ascii=False, default=str),
-            },
-        )
-    con.execute(
-        """
-        insert or replace into meta.snapshots (source, as_of, load_id)
-        values ($source, $as_of, $load_id)
-        """,
-        {"source": SOURCE, "as_of": edition.edition_date, "load_id": load_id},
-    )
+    record_quarantine(con, load_id, SOURCE, quarantined)
+    set_snapshot(con, SOURCE, edition.edition_date, load_id)
     rebuild(con)
 
 
