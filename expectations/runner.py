@@ -129,7 +129,7 @@ def _definition(suite_name: str) -> Any:
 # From this many rows on, a suite is evaluated by DuckDB SQL translated from the same JSON
 # (expectations/sql_engine.py): GX on pandas then costs seconds and a pandas copy of the frame,
 # where SQL costs milliseconds (benchmarks/RESULTS.md). Below it, GX runs the suite.
-SQL_ENGINE_MIN_ROWS = 100_000
+SQL_ENGINE_MIN_ROWS = 20_000
 
 
 def validate(
@@ -146,6 +146,18 @@ def validate(
     from expectations import sql_engine
 
     suite = load_suite(suite_name)
+    missing = sorted(
+        {
+            column
+            for e in suite["expectations"]
+            if e["type"] != "expect_column_to_exist"
+            for column in [e["kwargs"].get("column"), *e["kwargs"].get("column_list", [])]
+            if column is not None and column not in frame.columns
+        }
+    )
+    if missing:
+        # A programming error, not bad data: the frame is not what the suite was written for.
+        raise ValueError(f"suite {suite_name}: the frame has no column {missing}")
     if engine == "auto":
         large = frame.height >= SQL_ENGINE_MIN_ROWS
         engine = "duckdb" if large and sql_engine.supports(suite) else "gx"

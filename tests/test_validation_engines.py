@@ -94,3 +94,10 @@ def test_large_frames_are_checked_in_sql_and_say_so(tmp_path: Path) -> None:
 def test_missing_suite_parameter_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(KeyError, match="max_rows"):
         validate(messy_listing(tmp_path), "espaces", {"min_rows": 0}, engine="duckdb")
+
+
+def test_a_frame_without_the_suites_columns_is_a_programming_error(tmp_path: Path) -> None:
+    frame = messy_listing(tmp_path).drop("labels_recognised")
+    for engine in ("gx", "duckdb"):
+        with pytest.raises(ValueError, match="labels_recognised"):
+            validate(frame, "espaces", {"min_rows": 0, "max_rows": 100}, engine=engine)
