@@ -19,6 +19,7 @@ SCHEMA_MODELS = (
     "staging/espaces",
     "core/espaces",
     "marts/network_by_departement",
+    "marts/espaces_current",
 )
 SCHEMA_MODELS += ("raw/observatoire_editions", "raw/observatoire_demarches", "raw/observatoire_indicators", "staging/observatoire_demarches", "staging/observatoire_indicators")  # noqa: E501  # fmt: skip
 SCHEMA_MODELS += ("core/communes", "core/commune_nearest_espace")

@@ -19,9 +19,7 @@ import polars as pl
 from warehouse.db import fetch_first, record_quarantine, run_model, set_snapshot
 
 SOURCE = "espaces"
-# The current list is rebuilt whole (it is small); the network mart is refreshed from the
-# first replayed date on.
-MART_MODELS = ("marts/espaces_current",)
+
 
 RAW_COLUMNS = (
     "source_row", "espace_id", "name", "type", "format", "address", "address_complement",
@@ -181,6 +179,7 @@ def replay_history(con: duckdb.DuckDBPyConnection, from_date: date) -> None:
 
 
 def rebuild_marts(con: duckdb.DuckDBPyConnection, from_date: date) -> None:
-    for model in MART_MODELS:
-        run_model(con, model)
+    """Refill the current list (small) and the network mart from `from_date` on (the dates
+    before it did not change): a daily load does not pay for the whole history."""
+    run_model(con, "marts/espaces_current__refresh")
     run_model(con, "marts/network_by_departement__refresh", {"from_date": from_date})

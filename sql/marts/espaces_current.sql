@@ -1,7 +1,9 @@
--- The network as of the latest snapshot: one row per open espace.
+-- marts.espaces_current: the network as of the latest snapshot, one row per open espace.
+-- Refilled by espaces_current__refresh.sql after each snapshot (the table and its descriptions
+-- are created once, here).
 create schema if not exists marts;
 
-create or replace table marts.espaces_current as
+create table if not exists marts.espaces_current as
 with versions as (
     select * from core.espaces
 ),
@@ -57,7 +59,8 @@ select
 from current_versions
 inner join first_seen using (espace_id)
 cross join latest
-order by current_versions.insee_dep, current_versions.espace_id;
+order by current_versions.insee_dep, current_versions.espace_id
+limit 0;
 
 comment on table marts.espaces_current is 'Les espaces France services ouverts au dernier instantané de la liste, un par ligne.';
 comment on column marts.espaces_current.as_of is 'Date du dernier instantané chargé.';
