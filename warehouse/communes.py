@@ -13,7 +13,7 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from warehouse.db import fetch_first, set_snapshot
+from warehouse.db import fetch_first, insert_frame, set_snapshot
 
 SOURCE = "communes"
 CORE_COLUMNS = (
@@ -62,11 +62,7 @@ def publish_vintage(
         pl.lit(load_id, dtype=pl.Int64).alias("load_id"),
     )
     con.execute("delete from core.communes where vintage = $vintage", {"vintage": vintage})
-    con.register("incoming_communes", incoming.to_arrow())
-    try:
-        con.execute("insert into core.communes by name select * from incoming_communes")
-    finally:
-        con.unregister("incoming_communes")
+    insert_frame(con, "core.communes", incoming)
     set_snapshot(con, SOURCE, vintage_date(vintage), load_id)
 
 

@@ -31,7 +31,7 @@ import polars as pl
 
 from transforms.coverage import nearest_espaces, network_change_dates
 from warehouse.communes import loaded_vintages
-from warehouse.db import run_model
+from warehouse.db import insert_frame, run_model
 
 MART_MODELS = ("marts/coverage", "marts/communes_far")
 EXPORTS = {"coverage": "marts.coverage", "communes_far": "marts.communes_far"}
@@ -263,13 +263,7 @@ def _insert_nearest(con: duckdb.DuckDBPyConnection, plan: DatePlan, nearest: pl.
         "espace_id",
         "distance_km",
     )
-    con.register("incoming_nearest", rows.to_arrow())
-    try:
-        con.execute(
-            "insert into core.commune_nearest_espace by name select * from incoming_nearest"
-        )
-    finally:
-        con.unregister("incoming_nearest")
+    insert_frame(con, "core.commune_nearest_espace", rows)
 
 
 def rebuild_marts(con: duckdb.DuckDBPyConnection) -> None:

@@ -246,3 +246,31 @@ def set_snapshot(con: duckdb.DuckDBPyConnection, source: str, as_of: Any, load_i
         "insert or replace into meta.snapshots (source, as_of, load_id) values (?, ?, ?)",
         [source, as_of, load_id],
     )
+
+
+@contextmanager
+def registered(
+    con: duckdb.DuckDBPyConnection, name: str, frame: Any
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A polars frame readable as the view `name` (through Arrow, no copy) for the block."""
+    con.register(name, frame.to_arrow())
+    try:
+        yield con
+    finally:
+        con.unregister(name)
+
+
+def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: Any) -> None:
+    """Append `frame`'s rows to `table`, columns matched by name. `table` is an identifier
+    named in code; it is checked against the warehouse's tables, never built from data."""
+    schema, _, name = table.partition(".")
+    found = fetch_first(
+        con.execute(
+            "select 1 from duckdb_tables() where schema_name = ? and table_name = ?",
+            [schema, name],
+        )
+    )
+    if not found:
+        raise ValueError(f"no table {table!r}")
+    with registered(con, "incoming_rows", frame):
+        con.execute(f'insert into "{schema}"."{name}" by name select * from incoming_rows')

@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from warehouse.db import fetch_first, record_quarantine, run_model, set_snapshot
+from warehouse.db import fetch_first, insert_frame, record_quarantine, run_model, set_snapshot
 
 SOURCE = "espaces"
 
@@ -122,11 +122,7 @@ def publish_snapshot(
     incoming = accepted.select(RAW_COLUMNS).with_columns(
         pl.lit(load_id, dtype=pl.Int64).alias("load_id"), pl.lit(as_of).alias("as_of")
     )
-    con.register("incoming_espaces", incoming.to_arrow())
-    try:
-        con.execute("insert into raw.espaces by name select * from incoming_espaces")
-    finally:
-        con.unregister("incoming_espaces")
+    insert_frame(con, "raw.espaces", incoming)
     record_quarantine(con, load_id, SOURCE, quarantined)
     set_snapshot(con, SOURCE, as_of, load_id)
     replay_history(con, as_of)

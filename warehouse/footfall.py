@@ -20,7 +20,7 @@ import polars as pl
 from transforms.footfall import footfall_outliers
 from transforms.partners import default_reference_dir
 from warehouse import partners as partner_store
-from warehouse.db import fetch_first, record_quarantine, run_model
+from warehouse.db import fetch_first, insert_frame, record_quarantine, registered, run_model
 from warehouse.partners import frame_of
 
 SOURCE = "footfall"
@@ -62,8 +62,7 @@ def closed_or_unknown(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> pl
     """Rows of `frame` (`position`, `espace_id`, `month`) whose espace is unknown or open on no
     day of the month (open on D: valid_from <= D and (valid_to is null or D < valid_to));
     columns `position`, `reason`."""
-    con.register("incoming_months", frame.select("position", "espace_id", "month").to_arrow())
-    try:
+    with registered(con, "incoming_months", frame.select("position", "espace_id", "month")):
         found = frame_of(
             con,
             """
@@ -86,8 +85,6 @@ def closed_or_unknown(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> pl
             order by incoming.position
             """,
         )
-    finally:
-        con.unregister("incoming_months")
     return found.with_columns(
         pl.col("reason").replace_strict({"unknown": REASON_UNKNOWN, "closed": REASON_CLOSED})
     )
@@ -98,8 +95,7 @@ def _espace_months(accepted: pl.DataFrame) -> pl.DataFrame:
 
 
 def _in_force_for(con: duckdb.DuckDBPyConnection, accepted: pl.DataFrame) -> pl.DataFrame:
-    con.register("incoming_months", _espace_months(accepted).to_arrow())
-    try:
+    with registered(con, "incoming_months", _espace_months(accepted)):
         return frame_of(
             con,
             """
@@ -109,8 +105,6 @@ def _in_force_for(con: duckdb.DuckDBPyConnection, accepted: pl.DataFrame) -> pl.
             inner join incoming_months using (espace_id, month)
             """,
         )
-    finally:
-        con.unregister("incoming_months")
 
 
 def is_unchanged(con: duckdb.DuckDBPyConnection, accepted: pl.DataFrame) -> bool:
@@ -145,8 +139,7 @@ def publish_feed(
     record_quarantine(con, load_id, SOURCE, quarantined)
     before = _in_force_for(con, accepted) if accepted.height else pl.DataFrame()
     replaced = before.select("espace_id", "month").unique().height if before.height else 0
-    con.register("incoming_footfall", incoming.to_arrow())
-    try:
+    with registered(con, "incoming_footfall", incoming):
         con.execute("insert into raw.footfall by name select * from incoming_footfall")
         con.execute(
             """
@@ -166,8 +159,6 @@ def publish_feed(
             from incoming_footfall
             """
         )
-    finally:
-        con.unregister("incoming_footfall")
     outliers = flag_outliers(con)
     rebuild_marts(con)
     mine = outliers.join(accepted.select(*KEY), on=list(KEY), how="inner", nulls_equal=True).sort(
@@ -187,8 +178,7 @@ def flag_outliers(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     outliers = footfall_outliers(history)
     con.execute("update core.footfall set is_outlier = false, median_requests = null")
     if outliers.height:
-        con.register("outlier_rows", outliers.to_arrow())
-        try:
+        with registered(con, "outlier_rows", outliers):
             con.execute(
                 """
                 update core.footfall as figures
@@ -199,8 +189,6 @@ def flag_outliers(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
                     and outlier_rows.partner_code is not distinct from figures.partner_code
                 """
             )
-        finally:
-            con.unregister("outlier_rows")
     return outliers
 
 
@@ -211,11 +199,7 @@ def load_departements(con: duckdb.DuckDBPyConnection) -> None:
         "dep_code", "dep_name", "reg_code", "reg_name"
     )
     con.execute("delete from core.ref_departements")
-    con.register("incoming_departements", frame.to_arrow())
-    try:
-        con.execute("insert into core.ref_departements by name select * from incoming_departements")
-    finally:
-        con.unregister("incoming_departements")
+    insert_frame(con, "core.ref_departements", frame)
 
 
 def _communes_loaded(con: duckdb.DuckDBPyConnection) -> bool:

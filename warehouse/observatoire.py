@@ -19,7 +19,14 @@ import duckdb
 import polars as pl
 
 from transforms.observatoire import Edition, administrations
-from warehouse.db import fetch_first, record_quarantine, run_model, set_snapshot
+from warehouse.db import (
+    fetch_first,
+    insert_frame,
+    record_quarantine,
+    registered,
+    run_model,
+    set_snapshot,
+)
 
 SOURCE = "observatoire"
 CORE_MODELS = (
@@ -112,14 +119,7 @@ def publish_edition(
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, load_id: int) -> None:
-    incoming = frame.with_columns(pl.lit(load_id, dtype=pl.Int64).alias("load_id"))
-    con.register("incoming_observatoire", incoming.to_arrow())
-    try:
-        # Only two table names reach here, both constants of this module.
-        assert table in ("raw.observatoire_demarches", "raw.observatoire_indicators")
-        con.execute(f"insert into {table} by name select * from incoming_observatoire")
-    finally:
-        con.unregister("incoming_observatoire")
+    insert_frame(con, table, frame.with_columns(pl.lit(load_id, dtype=pl.Int64).alias("load_id")))
 
 
 def reference_administrations() -> pl.DataFrame:
@@ -141,9 +141,6 @@ def reference_administrations() -> pl.DataFrame:
 
 def rebuild(con: duckdb.DuckDBPyConnection) -> None:
     """Rebuild the observatory's core tables and marts from the editions in force."""
-    con.register("reference_administrations", reference_administrations().to_arrow())
-    try:
+    with registered(con, "reference_administrations", reference_administrations()):
         for model in CORE_MODELS + MART_MODELS:
             run_model(con, model)
-    finally:
-        con.unregister("reference_administrations")

@@ -18,7 +18,7 @@ import polars as pl
 
 from transforms.errors import SourceFormatError
 from transforms.partners import PartnerCatalogue, partner_for_administration
-from warehouse.db import fetch_first, run_model
+from warehouse.db import fetch_first, insert_frame, run_model
 
 SOURCE = "partners"
 OFFICIAL_FIGURE_COLUMNS = (
@@ -128,11 +128,7 @@ def _replace(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) ->
     if table not in CATALOGUE_TABLES:
         raise ValueError(f"not a catalogue table: {table!r}")
     con.execute(f"delete from {table}")
-    con.register("incoming_rows", frame.to_arrow())
-    try:
-        con.execute(f"insert into {table} by name select * from incoming_rows")
-    finally:
-        con.unregister("incoming_rows")
+    insert_frame(con, table, frame)
 
 
 def publish_catalogue(
@@ -245,14 +241,7 @@ def map_observatory_administrations(con: duckdb.DuckDBPyConnection) -> int:
             ("administration_id", "administration", "partner_code", "matched_on"), pl.String
         ),
     )
-    con.register("incoming_rows", frame.to_arrow())
-    try:
-        con.execute(
-            "insert into core.observatory_administration_partners by name "
-            "select * from incoming_rows"
-        )
-    finally:
-        con.unregister("incoming_rows")
+    insert_frame(con, "core.observatory_administration_partners", frame)
     return frame.filter(pl.col("partner_code").is_null()).height
 
 
