@@ -199,3 +199,14 @@ def test_validation_reports_are_linked_from_the_page(released: Path) -> None:
         assert report.is_file()
         assert f'href="../validation/docs/{source}.html"' in page
     assert "row_count_guard" in (released / "validation" / "docs" / "espaces.html").read_text()
+
+
+def test_gx_data_docs_are_built_and_linked_from_the_page(released: Path) -> None:
+    index = released / "validation" / "gx" / "gx" / "uncommitted" / "data_docs" / "local_site"
+    page = (released / "exports" / "index.html").read_text("utf-8")
+    assert 'href="../validation/gx/gx/uncommitted/data_docs/local_site/index.html"' in page
+    assert (index / "index.html").is_file()
+    # one GX validation page per source validated by GX, from its latest published load
+    validations = {p.parts[-4] for p in (index / "validations").rglob("*.html")}
+    assert {"espaces", "communes", "footfall"} <= validations
+    assert "espace_id" in (index / "expectations" / "espaces.html").read_text("utf-8")

@@ -1,16 +1,24 @@
-"""Validation reports `<home>/validation/docs/<source>.html`: the latest published validation of
-each source, rendered from the GX result documents saved beside them (validation/<source>/
-load-<id>*.json). Self-contained HTML, like the catalogue page that links to them."""
+"""Validation reports of the latest published load of each source, from the GX result documents
+saved beside them (validation/<source>/load-<id>*.json):
+
+- `<home>/validation/docs/<source>.html`: self-contained HTML, like the catalogue page that
+  links to them;
+- `<home>/validation/gx/`: GX's own Data Docs (`…/data_docs/local_site/index.html`), built by GX
+  from the same documents in a file-backed GX project (no second validation). GX's pages load
+  their styles and scripts from CDNs when viewed.
+"""
 
 from __future__ import annotations
 
 import html
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from warehouse.db import fetch_first
 from warehouse.page import CSS
 
 ROW_CSS = ".ok{color:#18753c;font-weight:600}.ko{color:#ce0500;font-weight:600}"
@@ -81,6 +89,68 @@ def render(source: str, load_id: int, documents: list[tuple[str, dict[str, Any]]
         f"{''.join(sections)}"
         '<p><a href="../../exports/index.html">Retour au catalogue</a></p></main></body></html>\n'
     )
+
+
+GX_DOCS_INDEX = Path("gx", "uncommitted", "data_docs", "local_site", "index.html")
+
+
+def gx_docs_index(validation_dir: Path) -> Path:
+    return validation_dir / "gx" / GX_DOCS_INDEX
+
+
+def build_gx_data_docs(con: duckdb.DuckDBPyConnection, validation_dir: Path) -> Path | None:
+    """GX Data Docs of the latest published validation of each source. The GX project is built
+    afresh beside the current one and swapped in, so a reader never sees half a site and old
+    loads do not pile up. Documents evaluated by the DuckDB engine are not GX results: skipped."""
+    import great_expectations as gx
+    from great_expectations.core.expectation_validation_result import (
+        ExpectationSuiteValidationResultSchema,
+    )
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+
+    from expectations.runner import load_suite
+    from warehouse.release import validation_outcomes
+
+    building = validation_dir / "gx.building"
+    shutil.rmtree(building, ignore_errors=True)
+    context = gx.get_context(mode="file", project_root_dir=building)
+    stored = 0
+    for source, outcome in validation_outcomes(con).items():
+        load_id = outcome["load_id"]
+        started = fetch_first(
+            con.execute("select started_at from meta.loads where load_id = ?", [load_id])
+        )
+        for path in sorted((validation_dir / source).glob(f"load-{load_id}*.json")):
+            document = json.loads(path.read_text("utf-8"))
+            if document.get("engine") != "gx":
+                continue
+            gx_fields = {k: v for k, v in document.items() if k != "engine"}
+            result = ExpectationSuiteValidationResultSchema().load(gx_fields)
+            context.suites.add_or_update(gx.ExpectationSuite(**load_suite(result.suite_name)))
+            key = ValidationResultIdentifier(
+                expectation_suite_identifier=ExpectationSuiteIdentifier(name=result.suite_name),
+                run_id=RunIdentifier(
+                    run_name=f"load-{load_id}", run_time=started[0] if started else None
+                ),
+                batch_identifier=source,
+            )
+            context.validation_results_store.set(key, result)
+            stored += 1
+    if not stored:
+        shutil.rmtree(building, ignore_errors=True)
+        return None
+    context.build_data_docs()
+    current, retired = validation_dir / "gx", validation_dir / "gx.retired"
+    shutil.rmtree(retired, ignore_errors=True)
+    if current.exists():
+        current.rename(retired)
+    building.rename(current)
+    shutil.rmtree(retired, ignore_errors=True)
+    return gx_docs_index(validation_dir)
 
 
 def build_docs(con: duckdb.DuckDBPyConnection, validation_dir: Path) -> list[Path]:

@@ -247,6 +247,7 @@ def render_page(
     package: dict[str, Any],
     validation_dir: Path | None = None,
 ) -> str:
+    from warehouse.datadocs import gx_docs_index
     from warehouse.release import (
         DATASETS,
         is_synthetic,
@@ -260,6 +261,7 @@ def render_page(
     outcomes = validation_outcomes(con)
     described = {r["path"]: r for r in package.get("resources", [])}
     docs_dir = validation_dir / "docs" if validation_dir is not None else None
+    gx_index = gx_docs_index(validation_dir) if validation_dir is not None else None
     sections = []
     for dataset in DATASETS:
         present = [r for r in dataset.resources if f"{dataset.name}/{r.name}.csv" in described]
@@ -275,7 +277,10 @@ def render_page(
             doc = docs_dir / f"{source}.html" if docs_dir is not None else None
             if doc is not None and doc.exists():
                 link = Path("..") / doc.relative_to(exports_dir.parent)
-                label += f' — <a href="{_e(link.as_posix())}">Data Docs</a>'
+                label += f' — <a href="{_e(link.as_posix())}">rapport</a>'
+            if gx_index is not None and gx_index.exists():
+                link = Path("..") / gx_index.relative_to(exports_dir.parent)
+                label += f' · <a href="{_e(link.as_posix())}">Data Docs GX</a>'
             checks.append(f"<li>{_e(source)} : {label}</li>")
         badge = (
             ' <span class="synthetic">SYNTHETIC</span>'

@@ -592,6 +592,10 @@ def publish(
         deltas.update(counted)
     if entry is not None and published:
         write_changelog(exports_dir, changelog_entry(entry, deltas, datetime.now(UTC)))
+    if published and validation_dir is not None:
+        from warehouse.datadocs import build_gx_data_docs
+
+        build_gx_data_docs(con, validation_dir)
     written += write_release_files(con, exports_dir, validation_dir)
     write_checksums(exports_dir)
     return written
