@@ -3,64 +3,39 @@
 -- are created once, here).
 create schema if not exists marts;
 
-create table if not exists marts.espaces_current as
-with versions as (
-    select * from core.espaces
-),
-
-first_seen as (
-    select espace_id, min(valid_from) as first_seen
-    from versions
-    group by espace_id
-),
-
-latest as (
-    select max(as_of) as as_of from meta.snapshots where source = 'espaces'
-),
-
-current_versions as (
-    select versions.*
-    from versions
-    where valid_to is null
-)
-
-select
-    latest.as_of,
-    current_versions.espace_id,
-    current_versions.name,
-    current_versions.type,
-    current_versions.format,
-    current_versions.address,
-    current_versions.address_complement,
-    current_versions.postcode,
-    current_versions.insee_com,
-    current_versions.commune,
-    current_versions.insee_dep,
-    current_versions.latitude,
-    current_versions.longitude,
-    current_versions.phone,
-    current_versions.email,
-    current_versions.website,
-    current_versions.hours_monday,
-    current_versions.hours_tuesday,
-    current_versions.hours_wednesday,
-    current_versions.hours_thursday,
-    current_versions.hours_friday,
-    current_versions.hours_saturday,
-    current_versions.hours_sunday,
-    current_versions.appointment,
-    current_versions.labellisation_date,
-    current_versions.group_name,
-    current_versions.comment,
-    current_versions.coordinates_check,
-    current_versions.quality_flags,
-    first_seen.first_seen,
-    current_versions.valid_from as version_since
-from current_versions
-inner join first_seen using (espace_id)
-cross join latest
-order by current_versions.insee_dep, current_versions.espace_id
-limit 0;
+create table if not exists marts.espaces_current (
+    as_of date,
+    espace_id varchar,
+    name varchar,
+    type varchar,
+    format varchar,
+    address varchar,
+    address_complement varchar,
+    postcode varchar,
+    insee_com varchar,
+    commune varchar,
+    insee_dep varchar,
+    latitude double,
+    longitude double,
+    phone varchar,
+    email varchar,
+    website varchar,
+    hours_monday varchar,
+    hours_tuesday varchar,
+    hours_wednesday varchar,
+    hours_thursday varchar,
+    hours_friday varchar,
+    hours_saturday varchar,
+    hours_sunday varchar,
+    appointment boolean,
+    labellisation_date date,
+    group_name varchar,
+    comment varchar,
+    coordinates_check varchar,
+    quality_flags varchar[],
+    first_seen date,
+    version_since date
+);
 
 comment on table marts.espaces_current is 'Les espaces France services ouverts au dernier instantané de la liste, un par ligne.';
 comment on column marts.espaces_current.as_of is 'Date du dernier instantané chargé.';
