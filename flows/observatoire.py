@@ -120,16 +120,6 @@ def validate_frames(
     return outcome, values
 
 
-@dataclass
-class EditionCounts:
-    demarches: int = 0
-    values: int = 0
-    quarantined_demarches: int = 0
-    quarantined_cells: int = 0
-    warnings: dict[str, int] = field(default_factory=dict)
-    rows_warned: int = 0
-
-
 @task(name="load observatoire", cache_policy=NO_CACHE)
 def load(
     settings: Settings,

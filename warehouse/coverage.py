@@ -34,8 +34,6 @@ from warehouse.communes import loaded_vintages
 from warehouse.db import insert_frame, run_model
 
 MART_MODELS = ("marts/coverage", "marts/communes_far")
-EXPORTS = {"coverage": "marts.coverage", "communes_far": "marts.communes_far"}
-
 _VERSION_SCHEMA = {
     "espace_id": pl.String,
     "insee_dep": pl.String,

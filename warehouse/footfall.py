@@ -224,11 +224,6 @@ def rebuild_marts(con: duckdb.DuckDBPyConnection) -> None:
     partner_store.rebuild_marts(con)
 
 
-def has_synthetic(con: duckdb.DuckDBPyConnection) -> bool:
-    row = fetch_first(con.execute("select count(*) from core.footfall where is_synthetic"))
-    return bool(row and row[0])
-
-
 def write_readme(con: duckdb.DuckDBPyConnection, folder: Path) -> Path:
     """`README.txt` beside the footfall exports: what they are and, above all, whether any
     figure in them is SYNTHETIC. Written atomically like the data files."""
