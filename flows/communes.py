@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import polars as pl
 from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
 
 from expectations.runner import ValidationOutcome, refusal, validate
 from flows.common import (
@@ -32,6 +33,7 @@ from flows.common import (
     save_outcome,
 )
 from flows.coverage import coverage_after_load
+from flows.execution import SourceChecksum, file_tasks
 from fsdata.config import Settings, load_settings, sample_path
 from fsdata.fetch import FetchError, FetchResult
 from transforms.communes import read_communes
@@ -51,33 +53,31 @@ SUITE = "communes"
 DEMO_SAMPLE = ("communes-demo.csv", 2021)
 
 
-@task(name="parse communes")
-def parse(file: Path, vintage: int, work_dir: Path, sha256: str) -> Path:
-    frame = read_communes(file, vintage)
-    work_dir.mkdir(parents=True, exist_ok=True)
-    frame_path = work_dir / f"{SOURCE}-{sha256[:16]}.parquet"
-    frame.write_parquet(frame_path)
-    return frame_path
+@task(name="parse communes", cache_policy=SourceChecksum(inputs=("sha256", "vintage")))
+def parse(file: Path, vintage: int, sha256: str) -> pl.DataFrame:
+    return read_communes(file, vintage)
 
 
-@task(name="validate communes")
-def validate_frame(frame_path: Path, result_path: Path) -> ValidationOutcome:
-    outcome = validate(pl.read_parquet(frame_path), SUITE)
-    save_outcome(outcome, result_path)
-    return outcome
+@task(
+    name="validate communes",
+    cache_policy=SourceChecksum(
+        inputs=("sha256", "vintage"), packages=("transforms", "expectations")
+    ),
+)
+def validate_frame(frame: pl.DataFrame, sha256: str, vintage: int) -> ValidationOutcome:
+    return validate(frame, SUITE)
 
 
-@task(name="load communes")
+@task(name="load communes", cache_policy=NO_CACHE)
 def load(
     settings: Settings,
     load_id: int,
     vintage: int,
     file: Path,
     sha256: str,
-    frame_path: Path,
+    frame: pl.DataFrame,
     outcome: ValidationOutcome,
 ) -> LoadSummary:
-    frame = pl.read_parquet(frame_path)
     warned = outcome.rows_by_rule("warning")
     rows_warned = len({p for positions in warned.values() for p in positions})
     without = frame.filter(~pl.col("has_coordinates"))
@@ -223,25 +223,22 @@ def _process(
 
     validation_path = settings.validation_dir / SOURCE / f"load-{load_id}.json"
     label = f"{vintage}_{sha256[:16]}"
-    try:
-        frame_path = parse(file, vintage, settings.home / "work", sha256)
-    except SourceFormatError as exc:
-        outcome = refusal(SUITE, exc.rule, exc.detail)
-        save_outcome(outcome, validation_path)
-        reject(settings, SOURCE, load_id, file, label, [outcome], str(exc))
-        raise LoadRefused(str(exc)) from exc
-
-    outcome = validate_frame(frame_path, validation_path)
-    rows_read = pl.scan_parquet(frame_path).select(pl.len()).collect().item()
-    try:
-        if outcome.blocking_failed:
-            reasons = "; ".join(r.message() for r in outcome.failures("blocking"))
-            message = f"{file.name}: refused: {reasons}"
-            reject(settings, SOURCE, load_id, file, label, [outcome], message, rows_read)
-            raise LoadRefused(message)
-        summary = load(settings, load_id, vintage, file, sha256, frame_path, outcome)
-    finally:
-        frame_path.unlink(missing_ok=True)
+    with file_tasks(settings) as tasks:
+        try:
+            frame = tasks.run(parse, file=file, vintage=vintage, sha256=sha256)
+        except SourceFormatError as exc:
+            outcome = refusal(SUITE, exc.rule, exc.detail)
+            save_outcome(outcome, validation_path)
+            reject(settings, SOURCE, load_id, file, label, [outcome], str(exc))
+            raise LoadRefused(str(exc)) from exc
+        outcome = tasks.run(validate_frame, frame=frame, sha256=sha256, vintage=vintage)
+    save_outcome(outcome, validation_path)
+    if outcome.blocking_failed:
+        reasons = "; ".join(r.message() for r in outcome.failures("blocking"))
+        message = f"{file.name}: refused: {reasons}"
+        reject(settings, SOURCE, load_id, file, label, [outcome], message, frame.height)
+        raise LoadRefused(message)
+    summary = load(settings, load_id, vintage, file, sha256, frame, outcome)
     with connect(settings.warehouse_path) as con:
         remember_http_state(con, SOURCE, fetched, sha256)
     summary.exports = release(settings, SOURCE, summary.to_dict())

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import polars as pl
 from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
 
 from expectations.runner import ValidationOutcome, refusal, validate
 from flows.common import (
@@ -26,6 +27,7 @@ from flows.common import (
     save_outcome,
 )
 from flows.coverage import coverage_after_load
+from flows.execution import SourceChecksum, file_tasks
 from fsdata.config import Settings, load_settings, sample_path
 from fsdata.fetch import FetchError, FetchResult
 from transforms.errors import SourceFormatError
@@ -48,35 +50,34 @@ SUITE = "espaces"
 UNBOUNDED_ROWS = 10**12
 
 
-@task(name="parse espaces")
-def parse(file: Path, work_dir: Path, sha256: str) -> Path:
-    frame = parse_listing(file)
-    work_dir.mkdir(parents=True, exist_ok=True)
-    frame_path = work_dir / f"{SOURCE}-{sha256[:16]}.parquet"
-    frame.write_parquet(frame_path)
-    return frame_path
+@task(name="parse espaces", cache_policy=SourceChecksum())
+def parse(file: Path, sha256: str) -> pl.DataFrame:
+    return parse_listing(file)
 
 
-@task(name="validate espaces")
+@task(
+    name="validate espaces",
+    cache_policy=SourceChecksum(
+        inputs=("sha256", "parameters"), packages=("transforms", "expectations")
+    ),
+)
 def validate_frame(
-    frame_path: Path, parameters: dict[str, int], result_path: Path
+    frame: pl.DataFrame, sha256: str, parameters: dict[str, int]
 ) -> ValidationOutcome:
-    outcome = validate(pl.read_parquet(frame_path), SUITE, parameters)
-    save_outcome(outcome, result_path)
-    return outcome
+    return validate(frame, SUITE, parameters)
 
 
-@task(name="load espaces")
+@task(name="load espaces", cache_policy=NO_CACHE)
 def load(
     settings: Settings,
     load_id: int,
     as_of: date,
     file: Path,
     sha256: str,
-    frame_path: Path,
+    parsed: pl.DataFrame,
     outcome: ValidationOutcome,
 ) -> LoadSummary:
-    frame = pl.read_parquet(frame_path).with_row_index("position")
+    frame = parsed.with_row_index("position")
     rejected = outcome.rows_by_rule("row_rejected")
     warned = outcome.rows_by_rule("warning")
     rejected_positions = sorted({p for positions in rejected.values() for p in positions})
@@ -264,37 +265,34 @@ def _process(
 
     validation_path = settings.validation_dir / SOURCE / f"load-{load_id}.json"
     label = f"{as_of.isoformat()}_{sha256[:16]}"
-    try:
-        frame_path = parse(file, settings.home / "work", sha256)
-    except SourceFormatError as exc:
-        outcome = refusal(SUITE, exc.rule, exc.detail)
-        save_outcome(outcome, validation_path)
-        reject(settings, SOURCE, load_id, file, label, [outcome], str(exc))
-        raise LoadRefused(str(exc)) from exc
-
     parameters = {"min_rows": 0, "max_rows": UNBOUNDED_ROWS}
     if neighbour_rows and not accept_row_count:
         parameters = {
             "min_rows": int(neighbour_rows * (1 - settings.row_count_max_fall) + 0.999999),
             "max_rows": int(neighbour_rows * settings.row_count_max_rise),
         }
-    outcome = validate_frame(frame_path, parameters, validation_path)
-    rows_read = pl.scan_parquet(frame_path).select(pl.len()).collect().item()
-    try:
-        if outcome.blocking_failed:
-            reasons = "; ".join(r.message() for r in outcome.failures("blocking"))
-            if any(r.rule == "row_count_guard" for r in outcome.failures("blocking")):
-                reasons += (
-                    f" (expected {parameters['min_rows']}..{parameters['max_rows']} rows from "
-                    f"the neighbouring snapshot's {neighbour_rows}; if the change is real, "
-                    "load again with --accept-row-count)"
-                )
-            message = f"{file.name}: refused: {reasons}"
-            reject(settings, SOURCE, load_id, file, label, [outcome], message, rows_read)
-            raise LoadRefused(message)
-        summary = load(settings, load_id, as_of, file, sha256, frame_path, outcome)
-    finally:
-        frame_path.unlink(missing_ok=True)
+    with file_tasks(settings) as tasks:
+        try:
+            frame = tasks.run(parse, file=file, sha256=sha256)
+        except SourceFormatError as exc:
+            outcome = refusal(SUITE, exc.rule, exc.detail)
+            save_outcome(outcome, validation_path)
+            reject(settings, SOURCE, load_id, file, label, [outcome], str(exc))
+            raise LoadRefused(str(exc)) from exc
+        outcome = tasks.run(validate_frame, frame=frame, sha256=sha256, parameters=parameters)
+    save_outcome(outcome, validation_path)
+    if outcome.blocking_failed:
+        reasons = "; ".join(r.message() for r in outcome.failures("blocking"))
+        if any(r.rule == "row_count_guard" for r in outcome.failures("blocking")):
+            reasons += (
+                f" (expected {parameters['min_rows']}..{parameters['max_rows']} rows from "
+                f"the neighbouring snapshot's {neighbour_rows}; if the change is real, "
+                "load again with --accept-row-count)"
+            )
+        message = f"{file.name}: refused: {reasons}"
+        reject(settings, SOURCE, load_id, file, label, [outcome], message, frame.height)
+        raise LoadRefused(message)
+    summary = load(settings, load_id, as_of, file, sha256, frame, outcome)
     with connect(settings.warehouse_path) as con:
         remember_http_state(con, SOURCE, fetched, sha256)
     summary.exports = release(settings, SOURCE, summary.to_dict())

@@ -13,6 +13,7 @@ from typing import Any
 
 import polars as pl
 from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
 
 from expectations.runner import ValidationOutcome, refusal, validate
 from flows.common import (
@@ -26,13 +27,14 @@ from flows.common import (
     results_as_rows,
     save_outcome,
 )
+from flows.execution import SourceChecksum, file_tasks
 from fsdata.config import Settings, load_settings, sample_path
 from transforms.errors import SourceFormatError
 from transforms.footfall import read_footfall
 from warehouse import footfall as store
 from warehouse.archive import archive, sha256_of
 from warehouse.db import begin_load, connect, finish_load, record_validation, transaction
-from warehouse.partners import catalogue_in_force
+from warehouse.partners import catalogue_in_force, published_sha256
 
 SOURCE = "footfall"
 SUITE = "footfall"
@@ -40,41 +42,48 @@ DEMO_FILE = "footfall-SYNTHETIC-demo.csv"
 SYNTHETIC_NOTE = "SYNTHETIC demo feed (invented figures, not real footfall)"
 
 
-@task(name="parse footfall")
-def parse(settings: Settings, file: Path, sha256: str, today: date) -> Path:
-    with connect(settings.warehouse_path) as con:
-        in_force = catalogue_in_force(con)
-    # The catalogue as published maps partner names; the repository's before any load.
-    frame = read_footfall(file, in_force[0] if in_force else None, today)
-    work_dir = settings.home / "work"
-    work_dir.mkdir(parents=True, exist_ok=True)
-    frame_path = work_dir / f"{SOURCE}-{sha256[:16]}.parquet"
-    frame.write_parquet(frame_path)
-    return frame_path
+# Months after the month of the run are refused: the key holds that month, not the day.
+FEED_KEY = ("sha256", "month_of_run", "catalogue_sha256")
+# Before any catalogue load, partner names map through the catalogue kept in fsdata/reference.
+FEED_CODE = ("transforms", "fsdata")
 
 
-@task(name="validate footfall")
-def validate_frame(frame_path: Path, result_path: Path) -> ValidationOutcome:
-    outcome = validate(pl.read_parquet(frame_path), SUITE)
-    save_outcome(outcome, result_path)
-    return outcome
+@task(name="parse footfall", cache_policy=SourceChecksum(inputs=FEED_KEY, packages=FEED_CODE))
+def parse(
+    file: Path,
+    sha256: str,
+    month_of_run: date,
+    aliases: pl.DataFrame | None,
+    catalogue_sha256: str | None,
+) -> pl.DataFrame:
+    return read_footfall(file, aliases, month_of_run)
+
+
+@task(
+    name="validate footfall",
+    cache_policy=SourceChecksum(inputs=FEED_KEY, packages=(*FEED_CODE, "expectations")),
+)
+def validate_frame(
+    frame: pl.DataFrame, sha256: str, month_of_run: date, catalogue_sha256: str | None
+) -> ValidationOutcome:
+    return validate(frame, SUITE)
 
 
 def _row_record(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in row.items() if k != "position"}
 
 
-@task(name="load footfall")
+@task(name="load footfall", cache_policy=NO_CACHE)
 def load(
     settings: Settings,
     load_id: int,
     file: Path,
     sha256: str,
-    frame_path: Path,
+    parsed: pl.DataFrame,
     outcome: ValidationOutcome,
     today: date,
 ) -> LoadSummary:
-    frame = pl.read_parquet(frame_path).with_row_index("position")
+    frame = parsed.with_row_index("position")
     synthetic = store.is_synthetic_file(file.name)
     rejected = outcome.rows_by_rule("row_rejected")
     warned = outcome.rows_by_rule("warning")
@@ -232,6 +241,9 @@ def _process(settings: Settings, file: Path, today: date) -> LoadSummary:
             flow_run_id=current_flow_run_id(),
         )
         espaces_known = store.espaces_loaded(con)
+        # The catalogue as published maps partner names; the repository's before any load.
+        in_force = catalogue_in_force(con)
+        catalogue_sha256 = published_sha256(con)
     validation_path = settings.validation_dir / SOURCE / f"load-{load_id}.json"
     if not espaces_known:
         outcome = refusal(SUITE, "espaces_loaded", "no espace history: load the espaces first")
@@ -239,24 +251,32 @@ def _process(settings: Settings, file: Path, today: date) -> LoadSummary:
         message = f"{file.name}: refused: {outcome.summary()}"
         reject(settings, SOURCE, load_id, file, sha256[:16], [outcome], message)
         raise LoadRefused(message)
-    try:
-        frame_path = parse(settings, file, sha256, today)
-    except SourceFormatError as exc:
-        outcome = refusal(SUITE, exc.rule, exc.detail)
-        save_outcome(outcome, validation_path)
-        reject(settings, SOURCE, load_id, file, sha256[:16], [outcome], str(exc))
-        raise LoadRefused(str(exc)) from exc
-    try:
-        outcome = validate_frame(frame_path, validation_path)
-        if outcome.blocking_failed:
-            reasons = "; ".join(r.message() for r in outcome.failures("blocking"))
-            message = f"{file.name}: refused: {reasons}"
-            rows_read = pl.scan_parquet(frame_path).select(pl.len()).collect().item()
-            reject(settings, SOURCE, load_id, file, sha256[:16], [outcome], message, rows_read)
-            raise LoadRefused(message)
-        summary = load(settings, load_id, file, sha256, frame_path, outcome, today)
-    finally:
-        frame_path.unlink(missing_ok=True)
+    feed_key = {
+        "sha256": sha256,
+        "month_of_run": today.replace(day=1),
+        "catalogue_sha256": catalogue_sha256,
+    }
+    with file_tasks(settings) as tasks:
+        try:
+            frame = tasks.run(
+                parse,
+                file=file,
+                aliases=in_force[0] if in_force else None,
+                **feed_key,
+            )
+        except SourceFormatError as exc:
+            outcome = refusal(SUITE, exc.rule, exc.detail)
+            save_outcome(outcome, validation_path)
+            reject(settings, SOURCE, load_id, file, sha256[:16], [outcome], str(exc))
+            raise LoadRefused(str(exc)) from exc
+        outcome = tasks.run(validate_frame, frame=frame, **feed_key)
+    save_outcome(outcome, validation_path)
+    if outcome.blocking_failed:
+        reasons = "; ".join(r.message() for r in outcome.failures("blocking"))
+        message = f"{file.name}: refused: {reasons}"
+        reject(settings, SOURCE, load_id, file, sha256[:16], [outcome], message, frame.height)
+        raise LoadRefused(message)
+    summary = load(settings, load_id, file, sha256, frame, outcome, today)
     # The release re-exports the promise tracker too: its marts were rebuilt with the load.
     summary.exports = release(settings, SOURCE, summary.to_dict())
     return summary

@@ -21,6 +21,7 @@ import polars as pl
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import PrefectFuture
 
 from expectations.runner import ValidationOutcome, refusal, validate
 from flows.common import (
@@ -36,6 +37,7 @@ from flows.common import (
     results_as_rows,
     save_outcome,
 )
+from flows.execution import FileTasks, SourceChecksum, file_tasks
 from fsdata.config import Settings, load_settings, sample_path
 from fsdata.fetch import FetchError, FetchResult
 from transforms.errors import SourceFormatError
@@ -67,17 +69,19 @@ CELL_RULE = "value_decoded"
 
 @dataclass
 class ParsedEdition:
-    demarches_path: Path
-    indicators_path: Path
+    demarches: pl.DataFrame
+    indicators: pl.DataFrame
     header_row: int
     header_map: dict[str, str]
     unknown_columns: list[str]
 
 
-@task(name="parse observatoire", cache_policy=NO_CACHE)
-def parse(
-    file: Path, edition: Edition, work_dir: Path, sha256: str, renames_path: Path | None
-) -> ParsedEdition:
+# An edition's parse depends on its file, on which edition it is and on the rename table.
+EDITION_KEY = ("sha256", "edition", "renames_path")
+
+
+@task(name="parse observatoire", cache_policy=SourceChecksum(inputs=EDITION_KEY))
+def parse(file: Path, sha256: str, edition: Edition, renames_path: Path | None) -> ParsedEdition:
     table = read_edition(file)
     renames = load_renames(renames_path)
     frame = demarches(table, edition, renames=renames)
@@ -94,30 +98,42 @@ def parse(
             dtype=pl.List(pl.Utf8),
         ),
     )
-    work_dir.mkdir(parents=True, exist_ok=True)
-    stem = f"{SOURCE}-{edition.edition_id}-{sha256[:16]}"
-    parsed = ParsedEdition(
-        demarches_path=work_dir / f"{stem}-demarches.parquet",
-        indicators_path=work_dir / f"{stem}-indicators.parquet",
+    return ParsedEdition(
+        demarches=frame,
+        indicators=decode_indicators(table, edition.edition_id),
         header_row=table.header_row,
         header_map=table.header_map,
         unknown_columns=table.unknown_columns,
     )
-    frame.write_parquet(parsed.demarches_path)
-    decode_indicators(table, edition.edition_id).write_parquet(parsed.indicators_path)
-    return parsed
 
 
-@task(name="validate observatoire", cache_policy=NO_CACHE)
+@task(
+    name="validate observatoire",
+    cache_policy=SourceChecksum(inputs=EDITION_KEY, packages=("transforms", "expectations")),
+)
 def validate_frames(
-    parsed: ParsedEdition, result_dir: Path, load_id: int
+    parsed: ParsedEdition, sha256: str, edition: Edition, renames_path: Path | None
 ) -> tuple[ValidationOutcome, ValidationOutcome]:
-    per_demarche = pl.read_parquet(parsed.demarches_path).drop("title_norm", "title_aliases")
+    per_demarche = parsed.demarches.drop("title_norm", "title_aliases")
     outcome = validate(per_demarche, SUITE, SUITE_PARAMETERS)
-    values = validate(pl.read_parquet(parsed.indicators_path), VALUES_SUITE, SUITE_PARAMETERS)
-    save_outcome(outcome, result_dir / f"load-{load_id}.json")
-    save_outcome(values, result_dir / f"load-{load_id}-values.json")
+    values = validate(parsed.indicators, VALUES_SUITE, SUITE_PARAMETERS)
     return outcome, values
+
+
+@dataclass
+class PreparedEdition:
+    """An edition's parse and validation, submitted to the task runner."""
+
+    parsed: PrefectFuture[ParsedEdition]
+    outcomes: PrefectFuture[tuple[ValidationOutcome, ValidationOutcome]]
+
+
+def prepare(
+    tasks: FileTasks, file: Path, sha256: str, edition: Edition, renames_path: Path | None
+) -> PreparedEdition:
+    key = {"sha256": sha256, "edition": edition, "renames_path": renames_path}
+    parsed = tasks.submit(parse, file=file, **key)
+    return PreparedEdition(parsed, tasks.submit(validate_frames, parsed=parsed, **key))
 
 
 @task(name="load observatoire", cache_policy=NO_CACHE)
@@ -131,8 +147,8 @@ def load(
     outcomes: tuple[ValidationOutcome, ValidationOutcome],
 ) -> LoadSummary:
     outcome, values_outcome = outcomes
-    frame = pl.read_parquet(parsed.demarches_path).with_row_index("position")
-    cells = pl.read_parquet(parsed.indicators_path).with_row_index("position")
+    frame = parsed.demarches.with_row_index("position")
+    cells = parsed.indicators.with_row_index("position")
 
     rejected = outcome.rows_by_rule("row_rejected")
     rejected_positions = {p for positions in rejected.values() for p in positions}
@@ -321,14 +337,9 @@ def observatoire(
             problem = _refresh(settings, renames_path, report)
         else:
             path = Path(file)
+            the_edition = _edition_of(settings, path, edition)
             report.summaries.append(
-                _process(
-                    settings,
-                    path,
-                    sha256_of(path),
-                    _edition_of(settings, path, edition),
-                    renames_path,
-                )
+                _process(settings, path, sha256_of(path), the_edition, renames_path)
             )
     except (LoadRefused, LoadFailed) as exc:
         status = "rejected" if isinstance(exc, LoadRefused) else "failed"
@@ -500,28 +511,57 @@ def _refresh(
     with connect(settings.warehouse_path) as con:
         loaded = store.loaded_editions(con)
     problems: list[LoadRefused | LoadFailed] = []
-    for resource in resources:
-        recorded = loaded.get(resource.edition.edition_date)
-        if recorded is not None and (
-            not recorded.get("resource_checksum")
-            or not resource.checksum
-            or recorded["resource_checksum"] == resource.checksum
-        ):
-            continue  # already loaded, and the resource has not changed since
-        try:
-            report.summaries.append(_download_and_process(settings, resource, renames_path))
-        except (LoadRefused, LoadFailed) as exc:
-            status = "rejected" if isinstance(exc, LoadRefused) else "failed"
-            report.summaries.append(
-                LoadSummary(
-                    source=SOURCE,
-                    status=status,
-                    as_of=resource.edition.edition_id,
-                    file=resource.title,
-                    message=str(exc),
-                )
+
+    def record_problem(resource: Resource, exc: LoadRefused | LoadFailed) -> None:
+        status = "rejected" if isinstance(exc, LoadRefused) else "failed"
+        report.summaries.append(
+            LoadSummary(
+                source=SOURCE,
+                status=status,
+                as_of=resource.edition.edition_id,
+                file=resource.title,
+                message=str(exc),
             )
-            problems.append(exc)
+        )
+        problems.append(exc)
+
+    # Downloaded one after the other; every new edition is then parsed and validated at once
+    # on the task runner; then loaded one after the other, oldest first.
+    downloads: dict[Resource, tuple[Path, FetchResult]] = {}
+    try:
+        for resource in resources:
+            recorded = loaded.get(resource.edition.edition_date)
+            if recorded is not None and (
+                not recorded.get("resource_checksum")
+                or not resource.checksum
+                or recorded["resource_checksum"] == resource.checksum
+            ):
+                continue  # already loaded, and the resource has not changed since
+            try:
+                downloads[resource] = _download(settings, resource)
+            except (LoadRefused, LoadFailed) as exc:
+                record_problem(resource, exc)
+        pending: dict[Resource, PendingEdition] = {}
+        for resource, (file, fetched) in downloads.items():
+            assert fetched.sha256 is not None
+            begun = _begin(settings, file, fetched.sha256, resource.edition, fetched, resource)
+            if isinstance(begun, LoadSummary):
+                report.summaries.append(begun)
+            else:
+                pending[resource] = begun
+        with file_tasks(settings) as tasks:
+            prepared = {
+                resource: prepare(tasks, p.file, p.sha256, p.edition, renames_path)
+                for resource, p in pending.items()
+            }
+            for resource, p in pending.items():
+                try:
+                    report.summaries.append(_finish(settings, p, prepared[resource]))
+                except (LoadRefused, LoadFailed) as exc:
+                    record_problem(resource, exc)
+    finally:
+        for file, _ in downloads.values():
+            file.unlink(missing_ok=True)
     if not report.summaries:
         report.summaries.append(
             LoadSummary(
@@ -536,9 +576,9 @@ def _refresh(
     return kind("; ".join(str(p) for p in problems))
 
 
-def _download_and_process(
-    settings: Settings, resource: Resource, renames_path: Path | None
-) -> LoadSummary:
+def _download(settings: Settings, resource: Resource) -> tuple[Path, FetchResult]:
+    """The resource's file, named with its format's suffix, checked against the checksum the
+    API announces. The caller deletes it."""
     as_of = resource.edition.edition_date
     try:
         fetched = fetch_live(settings, SOURCE, resource.url, conditional=False)
@@ -549,31 +589,50 @@ def _download_and_process(
     assert fetched.path is not None and fetched.sha256 is not None
     named = fetched.path.with_suffix(resource.suffix)
     fetched.path.rename(named)
-    try:
-        if not _checksum_matches(named, resource.checksum_type, resource.checksum):
-            raise _fail(
-                settings,
-                resource.url,
-                f"edition {resource.edition.edition_id}: the downloaded file's "
-                f"{resource.checksum_type} does not match the checksum the API announces",
-                as_of,
-            )
-        return _process(
-            settings, named, fetched.sha256, resource.edition, renames_path, fetched, resource
-        )
-    finally:
+    if not _checksum_matches(named, resource.checksum_type, resource.checksum):
         named.unlink(missing_ok=True)
+        raise _fail(
+            settings,
+            resource.url,
+            f"edition {resource.edition.edition_id}: the downloaded file's "
+            f"{resource.checksum_type} does not match the checksum the API announces",
+            as_of,
+        )
+    return named, fetched
+
+
+@dataclass
+class PendingEdition:
+    """An edition whose load has begun (a `meta.loads` row) and that is not unchanged."""
+
+    file: Path
+    sha256: str
+    edition: Edition
+    load_id: int
+    display_name: str
 
 
 def _process(
+    settings: Settings, file: Path, sha256: str, edition: Edition, renames_path: Path | None
+) -> LoadSummary:
+    """Load one local file as `edition`."""
+    begun = _begin(settings, file, sha256, edition)
+    if isinstance(begun, LoadSummary):
+        return begun
+    with file_tasks(settings) as tasks:
+        prepared = prepare(tasks, file, sha256, edition, renames_path)
+        return _finish(settings, begun, prepared)
+
+
+def _begin(
     settings: Settings,
     file: Path,
     sha256: str,
     edition: Edition,
-    renames_path: Path | None,
     fetched: FetchResult | None = None,
     resource: Resource | None = None,
-) -> LoadSummary:
+) -> PendingEdition | LoadSummary:
+    """Record the load attempt; the `unchanged` summary when the edition already is this file."""
     display_name = Path(unquote(urlsplit(resource.url).path)).name if resource else file.name
     with connect(settings.warehouse_path) as con:
         load_id = begin_load(
@@ -602,46 +661,42 @@ def _process(
                 sha256=sha256,
                 message=message,
             )
+    return PendingEdition(file, sha256, edition, load_id, display_name)
 
+
+def _finish(settings: Settings, pending: PendingEdition, prepared: PreparedEdition) -> LoadSummary:
+    """Refuse or load a begun edition once its parse and validation are done."""
     result_dir = settings.validation_dir / SOURCE
+    label = f"{pending.edition.edition_id}_{pending.sha256[:16]}"
     try:
-        parsed = parse(file, edition, settings.home / "work", sha256, renames_path)
+        parsed = prepared.parsed.result()
     except SourceFormatError as exc:
         outcome = refusal(SUITE, exc.rule, exc.detail)
-        save_outcome(outcome, result_dir / f"load-{load_id}.json")
-        message = f"{display_name}: refused: rule {exc.rule}: {exc.detail}"
+        save_outcome(outcome, result_dir / f"load-{pending.load_id}.json")
+        message = f"{pending.display_name}: refused: rule {exc.rule}: {exc.detail}"
+        reject(settings, SOURCE, pending.load_id, pending.file, label, [outcome], message)
+        raise LoadRefused(message) from exc
+    outcomes = prepared.outcomes.result()
+    save_outcome(outcomes[0], result_dir / f"load-{pending.load_id}.json")
+    save_outcome(outcomes[1], result_dir / f"load-{pending.load_id}-values.json")
+    blocking = [r for o in outcomes for r in o.failures("blocking")]
+    if blocking:
+        reasons = "; ".join(r.message() for r in blocking)
+        message = f"{pending.display_name}: refused: {reasons}"
+        rows_read = parsed.demarches.height
         reject(
             settings,
             SOURCE,
-            load_id,
-            file,
-            f"{edition.edition_id}_{sha256[:16]}",
-            [outcome],
+            pending.load_id,
+            pending.file,
+            label,
+            list(outcomes),
             message,
+            rows_read,
         )
-        raise LoadRefused(message) from exc
-
-    try:
-        outcomes = validate_frames(parsed, result_dir, load_id)
-        rows_read = pl.scan_parquet(parsed.demarches_path).select(pl.len()).collect().item()
-        blocking = [r for o in outcomes for r in o.failures("blocking")]
-        if blocking:
-            reasons = "; ".join(r.message() for r in blocking)
-            message = f"{display_name}: refused: {reasons}"
-            reject(
-                settings,
-                SOURCE,
-                load_id,
-                file,
-                f"{edition.edition_id}_{sha256[:16]}",
-                list(outcomes),
-                message,
-                rows_read,
-            )
-            raise LoadRefused(message)
-        summary = load(settings, load_id, edition, file, sha256, parsed, outcomes)
-    finally:
-        parsed.demarches_path.unlink(missing_ok=True)
-        parsed.indicators_path.unlink(missing_ok=True)
-    summary.file = display_name
+        raise LoadRefused(message)
+    summary = load(
+        settings, pending.load_id, pending.edition, pending.file, pending.sha256, parsed, outcomes
+    )
+    summary.file = pending.display_name
     return summary

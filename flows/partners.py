@@ -15,6 +15,7 @@ from typing import Any
 
 import polars as pl
 from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
 
 from expectations.runner import RuleResult, ValidationOutcome, refusal, validate
 from flows.common import (
@@ -28,6 +29,7 @@ from flows.common import (
     results_as_rows,
     save_outcome,
 )
+from flows.execution import SourceChecksum, file_tasks
 from fsdata.config import Settings, load_settings
 from transforms.errors import SourceFormatError
 from transforms.partners import (
@@ -69,33 +71,28 @@ def _checksum(inputs: dict[str, Path | None]) -> str:
     return digest.hexdigest()
 
 
-@task(name="parse partners")
-def parse(inputs: dict[str, Path | None], work_dir: Path, sha256: str) -> dict[str, Path]:
+# The official figures are read by the warehouse package: its code counts too.
+@task(name="parse partners", cache_policy=SourceChecksum(packages=("transforms", "warehouse")))
+def parse(inputs: dict[str, Path | None], sha256: str) -> dict[str, pl.DataFrame]:
     partners_path = inputs["partners"]
     assert partners_path is not None
     catalogue = read_partner_catalogue(partners_path, inputs["services"])
     mapping_path = inputs["administration_partners"]
     figures_path = inputs["official_figures"]
     assert mapping_path is not None and figures_path is not None
-    frames = {
+    return {
         "partners": catalogue.partners,
         "services": catalogue.services,
         "aliases": catalogue.aliases,
         "mapping": read_administration_partners(mapping_path),
         "figures": store.read_official_figures(figures_path),
     }
-    work_dir.mkdir(parents=True, exist_ok=True)
-    paths = {}
-    for name, frame in frames.items():
-        paths[name] = work_dir / f"{SOURCE}-{sha256[:16]}-{name}.parquet"
-        frame.write_parquet(paths[name])
-    return paths
 
 
-def _services_reference_check(frames: dict[str, Path]) -> RuleResult:
+def _services_reference_check(frames: dict[str, pl.DataFrame]) -> RuleResult:
     """Each service names a partner of the same catalogue (the suites see one file each)."""
-    codes = set(pl.read_parquet(frames["partners"])["partner_code"].drop_nulls().to_list())
-    services = pl.read_parquet(frames["services"]).with_row_index("position")
+    codes = set(frames["partners"]["partner_code"].drop_nulls().to_list())
+    services = frames["services"].with_row_index("position")
     unknown = services.filter(~pl.col("partner_code").is_in(list(codes)))
     return RuleResult(
         rule="service_partner_known",
@@ -113,35 +110,42 @@ def _services_reference_check(frames: dict[str, Path]) -> RuleResult:
     )
 
 
-@task(name="validate partners")
-def validate_frames(frames: dict[str, Path], result_dir: Path, load_id: int) -> ValidationOutcome:
-    results: list[RuleResult] = []
-    documents = {}
-    for suite, frame_name in zip(SUITES, ("partners", "services"), strict=True):
-        outcome = validate(pl.read_parquet(frames[frame_name]), suite)
-        save_outcome(outcome, result_dir / f"load-{load_id}-{suite}.json")
-        results += outcome.results
-        documents[suite] = outcome.document
+@task(
+    name="validate partners",
+    cache_policy=SourceChecksum(packages=("transforms", "warehouse", "expectations")),
+)
+def validate_frames(frames: dict[str, pl.DataFrame], sha256: str) -> dict[str, ValidationOutcome]:
+    """The outcome of each suite, by suite name."""
+    return {
+        suite: validate(frames[frame_name], suite)
+        for suite, frame_name in zip(SUITES, ("partners", "services"), strict=True)
+    }
+
+
+def _combined(
+    outcomes: dict[str, ValidationOutcome], frames: dict[str, pl.DataFrame]
+) -> ValidationOutcome:
+    """The catalogue's outcome: both suites' rules and the cross-file reference check."""
+    results = [r for outcome in outcomes.values() for r in outcome.results]
     results.append(_services_reference_check(frames))
+    documents = {suite: outcome.document for suite, outcome in outcomes.items()}
     return ValidationOutcome(suite=SOURCE, results=results, document=documents)
 
 
-@task(name="load partners")
+@task(name="load partners", cache_policy=NO_CACHE)
 def load(
     settings: Settings,
     load_id: int,
     inputs: dict[str, Path | None],
     sha256: str,
-    frames: dict[str, Path],
+    frames: dict[str, pl.DataFrame],
     outcome: ValidationOutcome,
 ) -> LoadSummary:
     catalogue = PartnerCatalogue(
-        partners=pl.read_parquet(frames["partners"]),
-        services=pl.read_parquet(frames["services"]),
-        aliases=pl.read_parquet(frames["aliases"]),
+        partners=frames["partners"], services=frames["services"], aliases=frames["aliases"]
     )
-    mapping = pl.read_parquet(frames["mapping"])
-    figures = pl.read_parquet(frames["figures"])
+    mapping = frames["mapping"]
+    figures = frames["figures"]
     today = date.today()
     raw_paths = [
         archive(path, settings.raw_dir, SOURCE, today, sha256_of(path))
@@ -256,23 +260,23 @@ def _process(settings: Settings, inputs: dict[str, Path | None]) -> LoadSummary:
         return summary
 
     result_dir = settings.validation_dir / SOURCE
-    try:
-        frames = parse(inputs, settings.home / "work", sha256)
-    except SourceFormatError as exc:
-        outcome = refusal(SOURCE, exc.rule, exc.detail)
-        save_outcome(outcome, result_dir / f"load-{load_id}.json")
-        reject(settings, SOURCE, load_id, partners_path, sha256[:16], [outcome], str(exc))
-        raise LoadRefused(str(exc)) from exc
-    try:
-        outcome = validate_frames(frames, result_dir, load_id)
-        if outcome.blocking_failed:
-            reasons = "; ".join(r.message() for r in outcome.failures("blocking"))
-            message = f"{partners_path.name}: refused: {reasons}"
-            reject(settings, SOURCE, load_id, partners_path, sha256[:16], [outcome], message)
-            raise LoadRefused(message)
-        summary = load(settings, load_id, inputs, sha256, frames, outcome)
-    finally:
-        for path in frames.values():
-            path.unlink(missing_ok=True)
+    with file_tasks(settings) as tasks:
+        try:
+            frames = tasks.run(parse, inputs=inputs, sha256=sha256)
+        except SourceFormatError as exc:
+            outcome = refusal(SOURCE, exc.rule, exc.detail)
+            save_outcome(outcome, result_dir / f"load-{load_id}.json")
+            reject(settings, SOURCE, load_id, partners_path, sha256[:16], [outcome], str(exc))
+            raise LoadRefused(str(exc)) from exc
+        outcomes = tasks.run(validate_frames, frames=frames, sha256=sha256)
+    for suite, suite_outcome in outcomes.items():
+        save_outcome(suite_outcome, result_dir / f"load-{load_id}-{suite}.json")
+    outcome = _combined(outcomes, frames)
+    if outcome.blocking_failed:
+        reasons = "; ".join(r.message() for r in outcome.failures("blocking"))
+        message = f"{partners_path.name}: refused: {reasons}"
+        reject(settings, SOURCE, load_id, partners_path, sha256[:16], [outcome], message)
+        raise LoadRefused(message)
+    summary = load(settings, load_id, inputs, sha256, frames, outcome)
     summary.exports = release(settings, SOURCE, summary.to_dict())
     return summary

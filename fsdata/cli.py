@@ -122,6 +122,14 @@ def main(argv: list[str] | None = None) -> int:
 
     # Imported only now: Prefect reads its settings from the environment at import time.
     from flows.common import LoadFailed, LoadRefused, WarehouseBusy
+    from flows.execution import TaskRunnerUnavailable, make_task_runner
+    from fsdata.config import load_settings
+
+    try:
+        make_task_runner(load_settings(home, args.config))  # a bad setting fails here, not mid-run
+    except (ValueError, TaskRunnerUnavailable) as exc:
+        print(f"fsdata: configuration: {exc}", file=sys.stderr)
+        return EXIT_ERROR
 
     common = {"home": str(home), "config": args.config}
     try:

@@ -5,7 +5,8 @@ Environment variables: `FSDATA_HOME`, `FSDATA_ESPACES_URL`, `FSDATA_MAX_DOWNLOAD
 `FSDATA_CONNECT_TIMEOUT`, `FSDATA_READ_TIMEOUT`, `FSDATA_DOWNLOAD_TIMEOUT`, `FSDATA_FETCH_RETRIES`,
 `FSDATA_RETRY_DELAYS` (comma-separated seconds), `FSDATA_ROW_COUNT_MAX_FALL`,
 `FSDATA_ROW_COUNT_MAX_RISE`, `FSDATA_ALLOWED_HOSTS` (comma-separated), `FSDATA_LOCK_TIMEOUT`
-(seconds a run waits for the warehouse lock).
+(seconds a run waits for the warehouse lock), `FSDATA_TASK_RUNNER` (`threads` or `dask`),
+`FSDATA_DASK_ADDRESS`, `FSDATA_TASK_WORKERS`, `FSDATA_TASK_CACHE_DAYS`.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ DEFAULT_ALLOWED_HOSTS = (
     "object.files.data.gouv.fr",
 )
 
+TASK_RUNNERS = ("threads", "dask")
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -52,6 +55,13 @@ class Settings:
     row_count_max_rise: float = 2.0
     # How long a run waits for another run to release the warehouse before giving up.
     lock_timeout: float = 600.0
+    # Where parse and validate tasks run (flows/execution.py): "threads" on this machine, or
+    # "dask" on the cluster at `dask_address` (empty: a local cluster of `task_workers`).
+    task_runner: str = "threads"
+    dask_address: str = ""
+    task_workers: int = 2
+    # Days a parse or validation result stays reusable for the same source file (0: never).
+    task_cache_days: float = 30.0
 
     @property
     def warehouse_path(self) -> Path:
@@ -122,7 +132,14 @@ def load_settings(
         if env_url:
             sources[source] = env_url
 
-    return replace(Settings(), **values, home=resolved_home, sources=sources)
+    settings = replace(Settings(), **values, home=resolved_home, sources=sources)
+    if settings.task_runner not in TASK_RUNNERS:
+        raise ValueError(
+            f"task_runner must be one of {', '.join(TASK_RUNNERS)}, not {settings.task_runner!r}"
+        )
+    if settings.task_workers < 1:
+        raise ValueError(f"task_workers must be at least 1, not {settings.task_workers}")
+    return settings
 
 
 def sample_path(*parts: str) -> Path:

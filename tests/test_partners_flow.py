@@ -4,7 +4,6 @@ mapping, and the promise tracker recomputed from the observatory sample files.""
 from __future__ import annotations
 
 import csv
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -230,4 +229,3 @@ def test_promise_tracker_matches_the_observatory_files(
         "where not administration_known",
     )
     assert unmapped, "an administration unknown to the observatory is listed, not guessed"
-    shutil.rmtree(home / "work", ignore_errors=True)
