@@ -39,3 +39,20 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data is absent (real published files are not part of a clone)")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def dask_scheduler(prefect_server: None) -> Iterator[str]:
+    """A local Dask cluster of two worker processes, reporting to the session's Prefect server;
+    yields the scheduler's address (what `dask_address` names)."""
+    distributed = pytest.importorskip("distributed")
+    from prefect.settings import PREFECT_API_URL
+
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        env={"PREFECT_API_URL": str(PREFECT_API_URL.value())},
+    ) as cluster:
+        yield cluster.scheduler_address

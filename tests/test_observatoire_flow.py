@@ -350,3 +350,37 @@ def test_refresh_downloads_only_the_editions_not_loaded(
     third = observatoire(home=str(home))
     assert third["status"] == "unchanged"
     assert _downloads(httpserver) == []
+
+
+def test_refresh_parses_and_validates_new_editions_on_a_dask_cluster(
+    dask_scheduler: str,
+    demo_home: Path,
+    home: Path,
+    httpserver: HTTPServer,
+    data_gouv: dict[str, Any],
+) -> None:
+    distributed = pytest.importorskip("distributed")
+    (home / "fsdata.toml").write_text(
+        f'retry_delays = [0]\ntask_runner = "dask"\ndask_address = "{dask_scheduler}"\n'
+        f'[sources]\nobservatoire = "{httpserver.url_for("/api/1/datasets/observatoire/")}"\n'
+    )
+    data_gouv["resources"] = [
+        _resource(httpserver, V1_CSV, "Observatoire - édition octobre 2022", "csv"),
+        _resource(httpserver, V2_XLSX, "Observatoire 2 - édition 11 - octobre 2025", "xlsx"),
+        _resource(httpserver, V2_ODS, "Observatoire 2 - édition 13 - avril 2026", "ods"),
+    ]
+    with (
+        distributed.Client(dask_scheduler) as client,
+        distributed.get_task_stream(client) as stream,
+    ):
+        report = observatoire(home=str(home))
+        workers = set(client.scheduler_info()["workers"])
+
+    # Parsed and validated on the cluster's workers.
+    ran = [(item["key"].split("-")[0], item["worker"]) for item in stream.data]
+    assert sorted(name for name, _ in ran) == ["parse"] * 3 + ["validate_frames"] * 3
+    assert {worker for _, worker in ran} <= workers
+    # Loaded in edition order, with the rows the thread runner loads from the same files.
+    assert [e["as_of"] for e in report["editions"]] == ["2022-10", "2025-10", "2026-04"]
+    loaded = "select as_of, rows_loaded from meta.loads where status = 'published' order by 1"
+    assert query(home, loaded) == query(demo_home, loaded)
