@@ -10,6 +10,10 @@ and a fingerprint of the code that computes it (the task itself and the packages
 The same file brought back, on another date, after a refusal overridden by
 `--accept-row-count` or after a run that died while loading, is not parsed or validated again.
 Results are kept under `<home>/cache/tasks/` for `task_cache_days` days (0: no cache).
+
+The parsed frames themselves pass from parse to validate to load (they are what is cached, and
+what a Dask worker sends back); no cache key ever hashes a frame, only the checksum and the
+inputs a policy names, and cached frames are stored as Parquet (flows/frame_pickle.py).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from typing import Any
 import polars as pl
 from prefect.cache_policies import NO_CACHE, CachePolicy
 from prefect.futures import PrefectFuture
+from prefect.serializers import PickleSerializer
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from prefect.tasks import Task
 
@@ -139,6 +144,7 @@ class FileTasks:
             task = task.with_options(
                 persist_result=True,
                 result_storage=cache_dir(self.settings).resolve(),
+                result_serializer=PickleSerializer(picklelib="flows.frame_pickle"),
                 cache_expiration=timedelta(days=self.settings.task_cache_days),
             )
         else:

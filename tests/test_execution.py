@@ -4,6 +4,8 @@ file's checksum (flows/execution.py), read back from a real Prefect server's tas
 from __future__ import annotations
 
 import sys
+from dataclasses import fields, is_dataclass
+from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -14,6 +16,7 @@ import pytest
 
 from flows.common import LoadRefused
 from flows.espaces import espaces
+from flows.espaces import parse as espaces_parse
 from flows.execution import SourceChecksum, package_fingerprint
 from fsdata.cli import main
 from fsdata.config import sample_path
@@ -159,3 +162,57 @@ def test_a_bad_runner_setting_is_refused_before_any_run(
     assert main(["demo", "--home", str(home)]) == 1
     assert message in capsys.readouterr().err
     assert not (home / "warehouse.duckdb").exists()
+
+
+def assert_same(cached: Any, fresh: Any, where: str) -> None:
+    """Equal values, and frames equal with the same schema (dtypes included)."""
+    import polars as pl
+
+    if isinstance(fresh, pl.DataFrame):
+        assert cached.schema == fresh.schema, where
+        assert cached.equals(fresh), where
+    elif isinstance(fresh, dict):
+        assert cached.keys() == fresh.keys(), where
+        for key in fresh:
+            assert_same(cached[key], fresh[key], f"{where}[{key}]")
+    elif is_dataclass(fresh):
+        for item in fields(fresh):
+            assert_same(
+                getattr(cached, item.name), getattr(fresh, item.name), f"{where}.{item.name}"
+            )
+    else:
+        assert cached == fresh, where
+
+
+def test_every_parse_result_comes_back_from_the_cache_unchanged() -> None:
+    """The cache stores frames as Parquet: every column type a parser makes survives."""
+    from flows import communes, footfall, observatoire, partners
+    from flows.frame_pickle import dumps, loads
+    from transforms.observatoire import edition_from_name
+
+    edition_file = sample_path("observatoire", "observatoire-2-edition-11-octobre-2025-.xlsx")
+    results = {
+        "espaces 2020": espaces_parse.fn(
+            file=sample_path("espaces", "france_services_20200312.geojson"), sha256="-"
+        ),
+        "espaces 2024": espaces_parse.fn(file=SAMPLE_2024, sha256="-"),
+        "communes": communes.parse.fn(
+            file=sample_path("communes", "communes-demo.csv"), vintage=2021, sha256="-"
+        ),
+        "footfall": footfall.parse.fn(
+            file=sample_path("footfall", "footfall-SYNTHETIC-demo.csv"),
+            sha256="-",
+            month_of_run=date(2026, 11, 1),
+            aliases=None,
+            catalogue_sha256=None,
+        ),
+        "observatoire": observatoire.parse.fn(
+            file=edition_file,
+            sha256="-",
+            edition=edition_from_name(edition_file.name),
+            renames_path=sample_path("observatoire", "demarche_renames.csv"),
+        ),
+        "partners": partners.parse.fn(inputs=partners._inputs(None, None), sha256="-"),
+    }
+    for name, fresh in results.items():
+        assert_same(loads(dumps(fresh)), fresh, name)
