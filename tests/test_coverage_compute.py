@@ -256,6 +256,29 @@ def test_network_change_dates() -> None:
         date(2024, 6, 1),
         date(2024, 8, 1),
     ]
+    # A new version that only changes the département moves the espace between areas.
+    redistricted = pl.concat(
+        [
+            versions.with_columns(pl.lit("01").alias("insee_dep")),
+            pl.DataFrame(
+                {
+                    "espace_id": ["1"],
+                    "valid_from": [date(2024, 9, 1)],
+                    "valid_to": [None],
+                    "latitude": [46.0],
+                    "longitude": [5.0],
+                    "insee_dep": ["39"],
+                },
+                schema=versions.schema | {"insee_dep": pl.String},
+            ),
+        ]
+    ).with_columns(
+        pl.when((pl.col("espace_id") == "1") & pl.col("valid_to").is_null())
+        .then(pl.when(pl.col("insee_dep") == "01").then(date(2024, 9, 1)))
+        .otherwise(pl.col("valid_to"))
+        .alias("valid_to")
+    )
+    assert network_change_dates(redistricted, snapshots)[-1] == date(2024, 9, 1)
     assert network_change_dates(versions, []) == []
     assert network_change_dates(versions, [date(2020, 1, 1), date(2021, 1, 1)]) == [
         date(2020, 1, 1)

@@ -179,10 +179,11 @@ def network_change_dates(espace_versions: pl.DataFrame, snapshot_dates: list[dat
     """The snapshot dates at which the located network differs from the previous snapshot date.
 
     `espace_versions`: SCD2 versions with `espace_id`, `valid_from`, `valid_to` (null while
-    current), `latitude`, `longitude`. An espace version is open on day D iff
-    `valid_from <= D` and (`valid_to` is null or `D < valid_to`). The network on D is the set of
-    (espace_id, latitude, longitude) open that day; a new version that changes neither (a new
-    phone number, say) does not change the network.
+    current), `latitude`, `longitude` and, when given, `insee_dep`. An espace version is open on
+    day D iff `valid_from <= D` and (`valid_to` is null or `D < valid_to`). The network on D is
+    the set of (espace_id, département, latitude, longitude) open that day: what the coverage
+    figures depend on (the département counts an espace in its area). A new version that
+    changes none of them (a new phone number, say) does not change the network.
 
     Returns, in ascending order and without duplicates, the first snapshot date and every later
     one whose network differs from the previous snapshot date's: the nearest-espace result of
@@ -197,11 +198,16 @@ def network_change_dates(espace_versions: pl.DataFrame, snapshot_dates: list[dat
         pl.col("valid_to").cast(pl.Date),
         pl.col("latitude").cast(pl.Float64),
         pl.col("longitude").cast(pl.Float64),
+        (
+            pl.col("insee_dep").cast(pl.String)
+            if "insee_dep" in espace_versions.columns
+            else pl.lit(None, dtype=pl.String)
+        ).alias("insee_dep"),
     ).to_dicts()
 
-    def network_on(day: date) -> frozenset[tuple[str, float | None, float | None]]:
+    def network_on(day: date) -> frozenset[tuple[str, str | None, float | None, float | None]]:
         return frozenset(
-            (v["espace_id"], v["latitude"], v["longitude"])
+            (v["espace_id"], v["insee_dep"], v["latitude"], v["longitude"])
             for v in versions
             if v["valid_from"] is not None
             and v["valid_from"] <= day
