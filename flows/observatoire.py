@@ -491,6 +491,22 @@ def _checksum_matches(path: Path, kind: str | None, expected: str | None) -> boo
     return digest.hexdigest().lower() == expected.lower()
 
 
+def _in_force(loaded: store.LoadedEdition | None, resource: Resource) -> bool:
+    """Whether the edition's load in force already is this resource's file: same recorded
+    checksum, or (an edition loaded from a local file) an archived file with the checksum the
+    API announces. Without any checksum to compare, a loaded edition is kept."""
+    if loaded is None:
+        return False
+    if not resource.checksum:
+        return True
+    recorded = loaded.options.get("resource_checksum")
+    if recorded:
+        return recorded == resource.checksum
+    if loaded.raw_path is None or not loaded.raw_path.is_file():
+        return True
+    return _checksum_matches(loaded.raw_path, resource.checksum_type, resource.checksum)
+
+
 def _refresh(
     settings: Settings, renames_path: Path | None, report: RunReport
 ) -> LoadRefused | LoadFailed | None:
@@ -530,13 +546,8 @@ def _refresh(
     downloads: dict[Resource, tuple[Path, FetchResult]] = {}
     try:
         for resource in resources:
-            recorded = loaded.get(resource.edition.edition_date)
-            if recorded is not None and (
-                not recorded.get("resource_checksum")
-                or not resource.checksum
-                or recorded["resource_checksum"] == resource.checksum
-            ):
-                continue  # already loaded, and the resource has not changed since
+            if _in_force(loaded.get(resource.edition.edition_date), resource):
+                continue
             try:
                 downloads[resource] = _download(settings, resource)
             except (LoadRefused, LoadFailed) as exc:

@@ -384,3 +384,36 @@ def test_refresh_parses_and_validates_new_editions_on_a_dask_cluster(
     assert [e["as_of"] for e in report["editions"]] == ["2022-10", "2025-10", "2026-04"]
     loaded = "select as_of, rows_loaded from meta.loads where status = 'published' order by 1"
     assert query(home, loaded) == query(demo_home, loaded)
+
+
+def test_refresh_keeps_a_local_edition_with_the_same_file_and_replaces_a_corrected_one(
+    prefect_server: None, home: Path, httpserver: HTTPServer, data_gouv: dict[str, Any]
+) -> None:
+    (home / "fsdata.toml").write_text(
+        "retry_delays = [0]\n[sources]\n"
+        f'observatoire = "{httpserver.url_for("/api/1/datasets/observatoire/")}"\n'
+    )
+    observatoire(home=str(home), file=str(V1_CSV))  # loaded by hand: no resource checksum
+    title = "Observatoire - édition octobre 2022"
+    data_gouv["resources"] = [_resource(httpserver, V1_CSV, title, "csv")]
+    assert observatoire(home=str(home))["status"] == "unchanged"
+    assert _downloads(httpserver) == []
+
+    # data.gouv.fr now publishes a corrected file for that edition: it replaces the local one.
+    corrected = V1_CSV.read_bytes().replace(b"1200000", b"1250000")
+    httpserver.expect_request("/files/corrected.csv").respond_with_data(corrected)
+    data_gouv["resources"] = [
+        {
+            **_resource(httpserver, V1_CSV, title, "csv"),
+            "url": httpserver.url_for("/files/corrected.csv"),
+            "checksum": {"type": "sha1", "value": hashlib.sha1(corrected).hexdigest()},
+        }
+    ]
+    report = observatoire(home=str(home))
+    assert [(e["as_of"], e["status"]) for e in report["editions"]] == [("2022-10", "published")]
+    assert _downloads(httpserver) == ["/files/corrected.csv"]
+    assert query(
+        home,
+        "select count(*) from core.demarche_indicators where edition_id = '2022-10' "
+        "and indicator = 'volume_total' and value_num = 1250000",
+    ) == [(1,)]

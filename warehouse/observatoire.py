@@ -12,7 +12,9 @@ editions in `staging.observatoire_demarches`) independent of the order editions 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -63,17 +65,29 @@ def edition_in_force(con: duckdb.DuckDBPyConnection, edition_date: date) -> tupl
     return (int(row[0]), str(row[1])) if row else None
 
 
-def loaded_editions(con: duckdb.DuckDBPyConnection) -> dict[date, dict[str, Any]]:
-    """Edition date → the options recorded with the load in force (resource id, checksum…)."""
+@dataclass(frozen=True)
+class LoadedEdition:
+    """The load in force for an edition: its recorded options (resource id, checksum…) and
+    the archived file it was read from."""
+
+    options: dict[str, Any]
+    raw_path: Path | None
+
+
+def loaded_editions(con: duckdb.DuckDBPyConnection) -> dict[date, LoadedEdition]:
+    """Edition date → the load in force."""
     rows = con.execute(
         """
-        select snapshots.as_of, loads.options from meta.snapshots
+        select snapshots.as_of, loads.options, loads.raw_path from meta.snapshots
         join meta.loads using (load_id)
         where snapshots.source = $source
         """,
         {"source": SOURCE},
     ).fetchall()
-    return {as_of: json.loads(options or "{}") for as_of, options in rows}
+    return {
+        as_of: LoadedEdition(json.loads(options or "{}"), Path(raw) if raw else None)
+        for as_of, options, raw in rows
+    }
 
 
 def publish_edition(
