@@ -33,6 +33,12 @@ PARTNERS = (
     "URSSAF", "AGIRC", "ASP", "CAF", "CPAM", "DGDDI", "ONAC", "ANCT", "IMPOTS", "CARSAT",
     "MDPH", "ARS", "CROUS", "PREF", "ANTAI", "DILA", "INSEE",
 )  # fmt: skip
+# One name per partner of fsdata/reference/partners.csv: two names of one partner would make
+# two rows of the same (espace, month, partner), which a feed must not have.
+FEED_PARTNERS = (
+    "CAF", "CNAM", "CNAV", "MSA", "France Travail", "La Poste", "DGFiP", "Justice",
+    "France Titres", "Chèque énergie",
+)  # fmt: skip
 HOURS = "09:00 - 12:00 / 13:30 - 17:00"
 
 
@@ -154,10 +160,12 @@ def write_listing_csv(frame: pl.DataFrame, path: Path) -> Path:
 
 
 def write_footfall(path: Path, rows: int = 10_000_000, seed: int = 11) -> Path:
-    """espace × month × partner rows, the documented feed columns, as Parquet."""
+    """espace × month × partner rows, the documented feed columns, as Parquet. Espaces are
+    numbered from 0, 1,200 rows each (120 months × 10 partners): load a listing with at least
+    `footfall_espaces(rows)` espaces first."""
     rng = np.random.default_rng(seed)
     months = [f"{y}-{m:02d}" for y in range(2016, 2026) for m in range(1, 13)]
-    per_espace = len(months) * len(PARTNERS)
+    per_espace = len(months) * len(FEED_PARTNERS)
     espaces = -(-rows // per_espace)
     index = np.arange(rows)
     requests = rng.poisson(40, rows)
@@ -165,8 +173,8 @@ def write_footfall(path: Path, rows: int = 10_000_000, seed: int = 11) -> Path:
     frame = pl.DataFrame(
         {
             "espace_id": (index // per_espace).astype(str),
-            "month": pl.Series(np.array(months)[(index // len(PARTNERS)) % len(months)]),
-            "partner": pl.Series(np.array(PARTNERS)[index % len(PARTNERS)]),
+            "month": pl.Series(np.array(months)[(index // len(FEED_PARTNERS)) % len(months)]),
+            "partner": pl.Series(np.array(FEED_PARTNERS)[index % len(FEED_PARTNERS)]),
             "requests": requests,
             "resolved": resolved,
             "redirected": requests - resolved,
@@ -175,6 +183,10 @@ def write_footfall(path: Path, rows: int = 10_000_000, seed: int = 11) -> Path:
     assert espaces >= 1
     frame.write_parquet(path, compression="zstd")
     return path
+
+
+def footfall_espaces(rows: int) -> int:
+    return -(-rows // (120 * len(FEED_PARTNERS)))
 
 
 OBSERVATORY_HEADER = (

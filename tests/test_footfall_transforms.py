@@ -334,6 +334,32 @@ def test_outliers_need_enough_other_months() -> None:
     assert footfall_outliers(history(rows), min_other_months=1).height == 1
 
 
+def test_outlier_medians_match_a_brute_force_count() -> None:
+    """Every row's median of its series' other months, on series of 2 to 9 months with ties,
+    against the median computed row by row; factor 0 flags (and so reports) every judged row."""
+    import random
+    import statistics
+
+    rng = random.Random(5)
+    rows: list[tuple[str, str, str | None, int]] = []
+    for espace in range(40):
+        for partner in (None, "CNAF"):
+            for month in range(1, rng.randint(2, 9) + 1):
+                rows.append((str(espace), f"2024-0{month}", partner, rng.choice([0, 5, 5, 7, 90])))
+    expected = {}
+    for espace_id, month, partner, _ in rows:
+        others = [r[3] for r in rows if (r[0], r[2]) == (espace_id, partner) and r[1] != month]
+        median = float(statistics.median(others))
+        if median > 0:
+            expected[(espace_id, month, partner)] = median
+    result = footfall_outliers(history(rows), factor=0.0, min_other_months=1)
+    got = {
+        (espace_id, f"{month:%Y-%m}", partner): median
+        for espace_id, month, partner, _, median in result.rows()
+    }
+    assert got == expected
+
+
 # --- the SYNTHETIC demo feed ----------------------------------------------------------------
 
 

@@ -272,30 +272,45 @@ def footfall_outliers(
     A series is one espace and one partner_code (null partner = all partners, its own series).
     The median is taken over the series' other months only; it needs at least
     `min_other_months` of them and must be above zero, otherwise the row is not judged.
-    `history` needs `espace_id`, `month`, `partner_code`, `requests`; the result has those
-    columns plus `median_requests` (Float64), sorted by espace_id, month, partner_code.
+    `history` needs `espace_id`, `month`, `partner_code`, `requests`, one row per series and
+    month (as in core.footfall); the result has those columns plus `median_requests` (Float64),
+    sorted by espace_id, month, partner_code.
     """
     base = history.select("espace_id", "month", "partner_code", "requests").filter(
         pl.col("requests").is_not_null() & pl.col("month").is_not_null()
     )
-    base = base.with_row_index("row_id")
-    others = base.join(
-        base.select(
-            "espace_id",
-            "partner_code",
-            pl.col("month").alias("other_month"),
-            pl.col("requests").alias("other_requests"),
-        ),
-        on=["espace_id", "partner_code"],
-        how="inner",
-        nulls_equal=True,
-    ).filter(pl.col("other_month") != pl.col("month"))
-    medians = others.group_by("row_id").agg(
-        pl.col("other_requests").median().cast(pl.Float64).alias("median_requests"),
-        pl.col("other_month").n_unique().alias("other_months"),
+    # The median of the other n - 1 values of a series, for every row, without pairing each
+    # row with its series (n² rows): with the series sorted as s, removing the row of rank r
+    # shifts the values at and after r down by one, so the reduced list's middle positions
+    # p1 = (n - 2) // 2 and p2 = (n - 1) // 2 hold s[p] (p < r) or s[p + 1] (p ≥ r).
+    series = ["espace_id", "partner_code"]
+    middles = (
+        base.group_by(series)
+        .agg(pl.len().alias("n"), pl.col("requests").sort().alias("sorted"))
+        .with_columns(((pl.col("n") - 2) // 2).alias("p1"))
+        .with_columns(
+            pl.col("sorted").list.get(pl.col("p1") + offset, null_on_oob=True).alias(f"s{offset}")
+            for offset in range(3)
+        )
+        .drop("sorted")
+    )
+    ranked = base.with_columns(
+        (pl.col("requests").rank("ordinal").over(series).cast(pl.Int64) - 1).alias("rank")
+    ).join(middles, on=series, how="inner", nulls_equal=True)
+    p2 = (pl.col("n") - 1) // 2
+    first = pl.when(pl.col("p1") < pl.col("rank")).then(pl.col("s0")).otherwise(pl.col("s1"))
+    second = (
+        pl.when(p2 == pl.col("p1"))
+        .then(first)
+        .when(p2 < pl.col("rank"))
+        .then(pl.col("s1"))
+        .otherwise(pl.col("s2"))
     )
     flagged = (
-        base.join(medians, on="row_id", how="inner")
+        ranked.with_columns(
+            ((first + second) / 2).cast(pl.Float64).alias("median_requests"),
+            (pl.col("n") - 1).alias("other_months"),
+        )
         .filter(
             (pl.col("other_months") >= min_other_months)
             & (pl.col("median_requests") > 0)

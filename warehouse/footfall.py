@@ -176,19 +176,34 @@ def flag_outliers(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Mark every figure at least 10× its series' median of other months (flagged, kept)."""
     history = frame_of(con, "select espace_id, month, partner_code, requests from core.footfall")
     outliers = footfall_outliers(history)
-    con.execute("update core.footfall set is_outlier = false, median_requests = null")
-    if outliers.height:
-        with registered(con, "outlier_rows", outliers):
-            con.execute(
-                """
-                update core.footfall as figures
-                set is_outlier = true, median_requests = outlier_rows.median_requests
-                from outlier_rows
-                where outlier_rows.espace_id = figures.espace_id
-                    and outlier_rows.month = figures.month
-                    and outlier_rows.partner_code is not distinct from figures.partner_code
-                """
-            )
+    # Only the rows whose flag changes are written: updating every row of a large table in
+    # the load's transaction costs gigabytes of undo buffers.
+    with registered(con, "outlier_rows", outliers.select(*KEY, "median_requests")):
+        con.execute(
+            """
+            update core.footfall as figures
+            set is_outlier = false, median_requests = null
+            where figures.is_outlier
+                and not exists (
+                    select 1 from outlier_rows
+                    where outlier_rows.espace_id = figures.espace_id
+                        and outlier_rows.month = figures.month
+                        and outlier_rows.partner_code is not distinct from figures.partner_code
+                )
+            """
+        )
+        con.execute(
+            """
+            update core.footfall as figures
+            set is_outlier = true, median_requests = outlier_rows.median_requests
+            from outlier_rows
+            where outlier_rows.espace_id = figures.espace_id
+                and outlier_rows.month = figures.month
+                and outlier_rows.partner_code is not distinct from figures.partner_code
+                and (not figures.is_outlier
+                    or figures.median_requests is distinct from outlier_rows.median_requests)
+            """
+        )
     return outliers
 
 
