@@ -55,8 +55,8 @@ CHECK_COLUMNS = (
 """Derived boolean columns checked by `expectations/footfall.json`; never null."""
 
 
-def _parquet_records(path: Path) -> tuple[list[str], list[list[str | None]]]:
-    """A Parquet file as (header, rows of text), values rendered the way a CSV would hold them."""
+def _parquet_columns(path: Path) -> pl.DataFrame:
+    """A Parquet file as text columns, values rendered the way a CSV would hold them."""
     try:
         frame = pl.read_parquet(path)
     except Exception as exc:  # polars raises several error types for a damaged file
@@ -80,8 +80,7 @@ def _parquet_records(path: Path) -> tuple[list[str], list[list[str | None]]]:
         else:
             text = series.cast(pl.String, strict=False)
         columns.append(text)
-    rows = [list(row) for row in zip(*(c.to_list() for c in columns), strict=True)]
-    return list(frame.columns), rows
+    return pl.DataFrame(columns)
 
 
 def _canonical_columns(header: list[str], file: str) -> list[str]:
@@ -107,21 +106,24 @@ def _canonical_columns(header: list[str], file: str) -> list[str]:
 
 
 def _raw_frame(path: Path) -> tuple[pl.DataFrame, list[str]]:
-    """The file as text columns under canonical names, plus the names of the unknown columns."""
+    """The file as text columns under canonical names, plus the names of the unknown columns.
+    Cells are trimmed; empty cells are null."""
     if path.suffix.lower() in (".parquet", ".pq"):
-        header, rows = _parquet_records(path)
+        text = _parquet_columns(path)
+        header = text.columns
+        names = _canonical_columns(header, path.name)
+        frame = text.rename(dict(zip(header, names, strict=True)))
     else:
         header, text_rows = read_csv_records(path)
-        rows = [list(r) for r in text_rows]
-    names = _canonical_columns(header, path.name)
-    width = len(names)
-    cleaned: list[list[str | None]] = []
-    for row in rows:
-        cells = (row + [None] * width)[:width]
-        values = [None if c is None or not str(c).strip() else str(c).strip() for c in cells]
-        cleaned.append(values)
-    data = {name: [r[i] for r in cleaned] for i, name in enumerate(names)}
-    frame = pl.DataFrame(data, schema=dict.fromkeys(names, pl.String))
+        names = _canonical_columns(header, path.name)
+        width = len(names)
+        rows = [(list(row) + [None] * width)[:width] for row in text_rows]
+        frame = pl.DataFrame(rows, schema=dict.fromkeys(names, pl.String), orient="row")
+    trimmed = [pl.col(name).str.strip_chars() for name in names]
+    frame = frame.with_columns(
+        pl.when(cell == "").then(None).otherwise(cell).alias(name)
+        for cell, name in zip(trimmed, names, strict=True)
+    )
     for column in OPTIONAL_COLUMNS:
         if column not in frame.columns:
             frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(column))
@@ -150,21 +152,21 @@ def _extra_json(frame: pl.DataFrame, extra: list[str]) -> pl.Series:
     return pl.Series("extra", values, dtype=pl.String)
 
 
-def _partner_codes(frame: pl.DataFrame, aliases: pl.DataFrame | None) -> pl.Series:
+def _partner_codes(frame: pl.DataFrame, aliases: pl.DataFrame | None) -> pl.DataFrame:
+    """For each row: `partner_key` (the matching key of the name given) and `partner_code`
+    (null when the name is empty, unknown or ambiguous)."""
     if aliases is None:
         aliases = default_partner_catalogue().aliases
     lookup = aliases.group_by("alias_normalised").agg(pl.col("partner_code").unique())
     lookup = lookup.filter(pl.col("partner_code").list.len() == 1).select(
         "alias_normalised", pl.col("partner_code").list.first()
     )
-    keys = frame.select(
-        pl.col("partner")
-        .map_elements(partner_key, return_dtype=pl.String)
-        .alias("alias_normalised")
-    )
-    return keys.join(lookup, on="alias_normalised", how="left", maintain_order="left")[
-        "partner_code"
-    ]
+    # A feed names a handful of partners over millions of rows: key each name once.
+    names = frame.select(pl.col("partner").unique().drop_nulls())
+    keys = names.with_columns(
+        pl.col("partner").map_elements(partner_key, return_dtype=pl.String).alias("partner_key")
+    ).join(lookup, left_on="partner_key", right_on="alias_normalised", how="left")
+    return frame.select("partner").join(keys, on="partner", how="left", maintain_order="left")
 
 
 def read_footfall(path: Path, aliases: pl.DataFrame | None, today: date) -> pl.DataFrame:
@@ -210,7 +212,8 @@ def read_footfall(path: Path, aliases: pl.DataFrame | None, today: date) -> pl.D
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("source_row"),
         month.alias("month"),
         pl.col("month").alias("month_raw"),
-        partner_codes.alias("partner_code"),
+        partner_codes["partner_code"],
+        partner_codes["partner_key"],
         pl.col("partner").alias("partner_raw"),
         requests.alias("requests"),
         resolved.alias("resolved"),
@@ -237,11 +240,7 @@ def read_footfall(path: Path, aliases: pl.DataFrame | None, today: date) -> pl.D
         pl.concat_str(
             pl.coalesce(pl.col("espace_id"), pl.lit("")),
             pl.coalesce(pl.col("month").cast(pl.String), pl.col("month_raw"), pl.lit("")),
-            pl.coalesce(
-                pl.col("partner_code"),
-                pl.col("partner_raw").map_elements(partner_key, return_dtype=pl.String),
-                pl.lit(""),
-            ),
+            pl.coalesce(pl.col("partner_code"), pl.col("partner_key"), pl.lit("")),
             separator="|",
         ).alias("row_key"),
     )
