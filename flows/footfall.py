@@ -87,10 +87,15 @@ def load(
     synthetic = store.is_synthetic_file(file.name)
     rejected = outcome.rows_by_rule("row_rejected")
     warned = outcome.rows_by_rule("warning")
-    flags: dict[int, list[str]] = {}
-    for rule, positions in warned.items():
-        for position in positions:
-            flags.setdefault(position, []).append(rule)
+    flags = (
+        pl.DataFrame(
+            [(position, rule) for rule, positions in warned.items() for position in positions],
+            schema={"position": pl.UInt32, "rule": pl.String},
+            orient="row",
+        )
+        .group_by("position")
+        .agg(pl.col("rule").alias("quality_flags"))
+    )
     quarantined = [
         {"source_row": row["source_row"], "rule": rule, "record": _row_record(row)}
         for rule, positions in rejected.items()
@@ -109,15 +114,13 @@ def load(
             )
         accepted = (
             candidates.filter(~pl.col("position").is_in(list(reasons)))
-            .with_columns(
-                pl.col("position")
-                .map_elements(lambda p: flags.get(p, []), return_dtype=pl.List(pl.String))
-                .alias("quality_flags")
-            )
+            .join(flags, on="position", how="left", maintain_order="left")
+            .with_columns(pl.col("quality_flags").fill_null(pl.lit([], dtype=pl.List(pl.String))))
             .drop("position")
         )
         n_quarantined = len(rejected_positions) + len(reasons)
-        rows_warned = sum(1 for p in flags if p not in rejected_positions and p not in reasons)
+        excluded = rejected_positions | set(reasons)
+        rows_warned = flags.filter(~pl.col("position").is_in(list(excluded))).height
         record_validation(con, load_id, SUITE, results_as_rows(outcome))
         prefix = f"{SYNTHETIC_NOTE}: " if synthetic else ""
         if store.is_unchanged(con, accepted):
