@@ -26,9 +26,10 @@ from prefect.artifacts import (
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from expectations.runner import ValidationOutcome
+from expectations.runner import ValidationOutcome, refusal
 from fsdata.config import Settings, load_settings
 from fsdata.fetch import FetchResult, TransientFetchError, fetch
+from transforms.errors import SourceFormatError
 from warehouse import release as release_store
 from warehouse.db import connect, fetch_first, finish_load, record_validation, transaction
 
@@ -342,6 +343,24 @@ def remember_http_state(con: Any, source: str, fetched: FetchResult | None, sha2
             "sha256": sha256,
         },
     )
+
+
+def refuse_unparsed(
+    settings: Settings,
+    source: str,
+    suite: str,
+    load_id: int,
+    file: Path,
+    label: str,
+    result_path: Path,
+    exc: SourceFormatError,
+) -> LoadRefused:
+    """Record a file its parser refused (the parser's rule as the validation result, the file
+    kept under rejected/) and return the error to raise."""
+    outcome = refusal(suite, exc.rule, exc.detail)
+    save_outcome(outcome, result_path)
+    reject(settings, source, load_id, file, label, [outcome], str(exc))
+    return LoadRefused(str(exc))
 
 
 def reject(

@@ -17,7 +17,7 @@ import polars as pl
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from expectations.runner import ValidationOutcome, refusal, validate
+from expectations.runner import ValidationOutcome, validate
 from flows.common import (
     LoadFailed,
     LoadRefused,
@@ -26,6 +26,7 @@ from flows.common import (
     fetch_live,
     holds_warehouse,
     publish_artifact,
+    refuse_unparsed,
     reject,
     release,
     remember_http_state,
@@ -227,10 +228,9 @@ def _process(
         try:
             frame = tasks.run(parse, file=file, vintage=vintage, sha256=sha256)
         except SourceFormatError as exc:
-            outcome = refusal(SUITE, exc.rule, exc.detail)
-            save_outcome(outcome, validation_path)
-            reject(settings, SOURCE, load_id, file, label, [outcome], str(exc))
-            raise LoadRefused(str(exc)) from exc
+            raise refuse_unparsed(
+                settings, SOURCE, SUITE, load_id, file, label, validation_path, exc
+            ) from exc
         outcome = tasks.run(validate_frame, frame=frame, sha256=sha256, vintage=vintage)
     save_outcome(outcome, validation_path)
     if outcome.blocking_failed:

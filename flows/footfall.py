@@ -22,6 +22,7 @@ from flows.common import (
     current_flow_run_id,
     holds_warehouse,
     publish_artifact,
+    refuse_unparsed,
     reject,
     release,
     results_as_rows,
@@ -268,10 +269,9 @@ def _process(settings: Settings, file: Path, today: date) -> LoadSummary:
                 **feed_key,
             )
         except SourceFormatError as exc:
-            outcome = refusal(SUITE, exc.rule, exc.detail)
-            save_outcome(outcome, validation_path)
-            reject(settings, SOURCE, load_id, file, sha256[:16], [outcome], str(exc))
-            raise LoadRefused(str(exc)) from exc
+            raise refuse_unparsed(
+                settings, SOURCE, SUITE, load_id, file, sha256[:16], validation_path, exc
+            ) from exc
         outcome = tasks.run(validate_frame, frame=frame, **feed_key)
     save_outcome(outcome, validation_path)
     if outcome.blocking_failed:

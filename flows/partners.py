@@ -17,13 +17,14 @@ import polars as pl
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from expectations.runner import RuleResult, ValidationOutcome, refusal, validate
+from expectations.runner import RuleResult, ValidationOutcome, validate
 from flows.common import (
     LoadRefused,
     LoadSummary,
     current_flow_run_id,
     holds_warehouse,
     publish_artifact,
+    refuse_unparsed,
     reject,
     release,
     results_as_rows,
@@ -264,10 +265,10 @@ def _process(settings: Settings, inputs: dict[str, Path | None]) -> LoadSummary:
         try:
             frames = tasks.run(parse, inputs=inputs, sha256=sha256)
         except SourceFormatError as exc:
-            outcome = refusal(SOURCE, exc.rule, exc.detail)
-            save_outcome(outcome, result_dir / f"load-{load_id}.json")
-            reject(settings, SOURCE, load_id, partners_path, sha256[:16], [outcome], str(exc))
-            raise LoadRefused(str(exc)) from exc
+            result_path = result_dir / f"load-{load_id}.json"
+            raise refuse_unparsed(
+                settings, SOURCE, SOURCE, load_id, partners_path, sha256[:16], result_path, exc
+            ) from exc
         outcomes = tasks.run(validate_frames, frames=frames, sha256=sha256)
     for suite, suite_outcome in outcomes.items():
         save_outcome(suite_outcome, result_dir / f"load-{load_id}-{suite}.json")
