@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import polars as pl
 from prefect import flow, task
@@ -214,15 +216,36 @@ def _refresh(settings: Settings, accept_row_count: bool) -> LoadSummary:
     suffix = Path(urlsplit(fetched.final_url).path).suffix.lower()
     if suffix not in (".csv", ".geojson", ".json"):
         suffix = ".geojson" if "json" in (fetched.content_type or "") else ".csv"
+    with connect(settings.warehouse_path) as con:
+        latest = store.latest_snapshot(con)
+    as_of = listing_date(fetched.last_modified, date.today(), latest[0] if latest else None)
     # Named as its archived or rejected copy will be, so a refusal names a file one can find.
-    today = date.today()
-    named = fetched.path.with_name(f"{today.isoformat()}_{fetched.sha256[:16]}{suffix}")
+    named = fetched.path.with_name(f"{as_of.isoformat()}_{fetched.sha256[:16]}{suffix}")
     fetched.path.rename(named)
     try:
-        summary = _process(settings, named, fetched.sha256, today, accept_row_count, fetched)
+        summary = _process(settings, named, fetched.sha256, as_of, accept_row_count, fetched)
     finally:
         named.unlink(missing_ok=True)
     return summary
+
+
+def listing_date(last_modified: str | None, today: date, latest: date | None) -> date:
+    """The date a downloaded listing is the listing of: the day the server last modified it
+    (Europe/Paris), so a listing fetched days after its update is dated by its update; the
+    fetch day when the server does not say, says a future day, or says a day before the
+    latest snapshot (a changed file cannot predate it without rewriting the history)."""
+    if not last_modified:
+        return today
+    try:
+        modified = parsedate_to_datetime(last_modified)
+    except (TypeError, ValueError):
+        return today
+    if modified.tzinfo is None:
+        modified = modified.replace(tzinfo=UTC)
+    day = modified.astimezone(ZoneInfo("Europe/Paris")).date()
+    if day > today or (latest is not None and day < latest):
+        return today
+    return day
 
 
 def _process(

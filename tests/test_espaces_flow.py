@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
 from flows.common import LoadFailed, LoadRefused
-from flows.espaces import espaces, run_demo
+from flows.espaces import espaces, listing_date, run_demo
 from fsdata.config import sample_path
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -346,3 +347,35 @@ def test_raw_archive_is_immutable(home: Path) -> None:
     shutil.copyfile(SAMPLE_2020, copy)
     ingest(home, copy, "2020-03-12")  # unchanged: the archive is not rewritten
     assert len(list((home / "raw" / "espaces").iterdir())) == 1
+
+
+def test_a_refreshed_listing_is_dated_by_its_last_modification(
+    home: Path, httpserver: HTTPServer
+) -> None:
+    updated = date.today() - timedelta(days=3)
+    write_settings(home, httpserver.url_for("/fr/datasets/r/listing"))
+    httpserver.expect_request("/fr/datasets/r/listing").respond_with_data(
+        SAMPLE_2024.read_bytes(),
+        headers={
+            "Last-Modified": format_datetime(
+                datetime(updated.year, updated.month, updated.day, 9, tzinfo=UTC), usegmt=True
+            )
+        },
+    )
+    summary = espaces(home=str(home))
+    assert summary["as_of"] == updated.isoformat()
+    assert query(home, "select max(as_of) from meta.snapshots where source = 'espaces'") == [
+        (updated,)
+    ]
+
+
+def test_listing_date_rules() -> None:
+    today, latest = date(2026, 11, 28), date(2026, 11, 20)
+    assert listing_date(None, today, latest) == today
+    assert listing_date("not a date", today, latest) == today
+    # 23:30 UTC on the 24th is already the 25th in Paris.
+    assert listing_date("Tue, 24 Nov 2026 23:30:00 GMT", today, latest) == date(2026, 11, 25)
+    assert listing_date("Fri, 20 Nov 2026 08:00:00 GMT", today, latest) == latest
+    assert listing_date("Thu, 19 Nov 2026 08:00:00 GMT", today, latest) == today  # before it
+    assert listing_date("Sun, 29 Nov 2026 08:00:00 GMT", today, latest) == today  # future
+    assert listing_date("Thu, 19 Nov 2026 08:00:00 GMT", today, None) == date(2026, 11, 19)
