@@ -363,6 +363,26 @@ def refuse_unparsed(
     return LoadRefused(str(exc))
 
 
+def refuse_if_blocking(
+    settings: Settings,
+    source: str,
+    load_id: int,
+    file: Path,
+    label: str,
+    outcome: ValidationOutcome,
+    rows_read: int | None = None,
+    hint: str = "",
+) -> None:
+    """When a blocking rule failed: record the refusal (file kept, results, load status) and
+    raise LoadRefused naming the file and the rules; `hint` says what the operator can do."""
+    if not outcome.blocking_failed:
+        return
+    reasons = "; ".join(r.message() for r in outcome.failures("blocking"))
+    message = f"{file.name}: refused: {reasons}{hint}"
+    reject(settings, source, load_id, file, label, [outcome], message, rows_read)
+    raise LoadRefused(message)
+
+
 def reject(
     settings: Settings,
     source: str,

@@ -26,8 +26,8 @@ from flows.common import (
     fetch_live,
     holds_warehouse,
     publish_artifact,
+    refuse_if_blocking,
     refuse_unparsed,
-    reject,
     release,
     remember_http_state,
     results_as_rows,
@@ -233,11 +233,7 @@ def _process(
             ) from exc
         outcome = tasks.run(validate_frame, frame=frame, sha256=sha256, vintage=vintage)
     save_outcome(outcome, validation_path)
-    if outcome.blocking_failed:
-        reasons = "; ".join(r.message() for r in outcome.failures("blocking"))
-        message = f"{file.name}: refused: {reasons}"
-        reject(settings, SOURCE, load_id, file, label, [outcome], message, frame.height)
-        raise LoadRefused(message)
+    refuse_if_blocking(settings, SOURCE, load_id, file, label, outcome, frame.height)
     summary = load(settings, load_id, vintage, file, sha256, frame, outcome)
     with connect(settings.warehouse_path) as con:
         remember_http_state(con, SOURCE, fetched, sha256)

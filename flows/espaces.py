@@ -22,8 +22,8 @@ from flows.common import (
     fetch_live,
     holds_warehouse,
     publish_artifact,
+    refuse_if_blocking,
     refuse_unparsed,
-    reject,
     release,
     remember_http_state,
     results_as_rows,
@@ -304,17 +304,14 @@ def _process(
             ) from exc
         outcome = tasks.run(validate_frame, frame=frame, sha256=sha256, parameters=parameters)
     save_outcome(outcome, validation_path)
-    if outcome.blocking_failed:
-        reasons = "; ".join(r.message() for r in outcome.failures("blocking"))
-        if any(r.rule == "row_count_guard" for r in outcome.failures("blocking")):
-            reasons += (
-                f" (expected {parameters['min_rows']}..{parameters['max_rows']} rows from "
-                f"the neighbouring snapshot's {neighbour_rows}; if the change is real, "
-                "load again with --accept-row-count)"
-            )
-        message = f"{file.name}: refused: {reasons}"
-        reject(settings, SOURCE, load_id, file, label, [outcome], message, frame.height)
-        raise LoadRefused(message)
+    hint = ""
+    if any(r.rule == "row_count_guard" for r in outcome.failures("blocking")):
+        hint = (
+            f" (expected {parameters['min_rows']}..{parameters['max_rows']} rows from "
+            f"the neighbouring snapshot's {neighbour_rows}; if the change is real, "
+            "load again with --accept-row-count)"
+        )
+    refuse_if_blocking(settings, SOURCE, load_id, file, label, outcome, frame.height, hint)
     summary = load(settings, load_id, as_of, file, sha256, frame, outcome)
     with connect(settings.warehouse_path) as con:
         remember_http_state(con, SOURCE, fetched, sha256)

@@ -22,6 +22,7 @@ from flows.common import (
     current_flow_run_id,
     holds_warehouse,
     publish_artifact,
+    refuse_if_blocking,
     refuse_unparsed,
     reject,
     release,
@@ -274,11 +275,7 @@ def _process(settings: Settings, file: Path, today: date) -> LoadSummary:
             ) from exc
         outcome = tasks.run(validate_frame, frame=frame, **feed_key)
     save_outcome(outcome, validation_path)
-    if outcome.blocking_failed:
-        reasons = "; ".join(r.message() for r in outcome.failures("blocking"))
-        message = f"{file.name}: refused: {reasons}"
-        reject(settings, SOURCE, load_id, file, sha256[:16], [outcome], message, frame.height)
-        raise LoadRefused(message)
+    refuse_if_blocking(settings, SOURCE, load_id, file, sha256[:16], outcome, frame.height)
     summary = load(settings, load_id, file, sha256, frame, outcome, today)
     # The release re-exports the promise tracker too: its marts were rebuilt with the load.
     summary.exports = release(settings, SOURCE, summary.to_dict())

@@ -24,8 +24,8 @@ from flows.common import (
     current_flow_run_id,
     holds_warehouse,
     publish_artifact,
+    refuse_if_blocking,
     refuse_unparsed,
-    reject,
     release,
     results_as_rows,
     save_outcome,
@@ -273,11 +273,7 @@ def _process(settings: Settings, inputs: dict[str, Path | None]) -> LoadSummary:
     for suite, suite_outcome in outcomes.items():
         save_outcome(suite_outcome, result_dir / f"load-{load_id}-{suite}.json")
     outcome = _combined(outcomes, frames)
-    if outcome.blocking_failed:
-        reasons = "; ".join(r.message() for r in outcome.failures("blocking"))
-        message = f"{partners_path.name}: refused: {reasons}"
-        reject(settings, SOURCE, load_id, partners_path, sha256[:16], [outcome], message)
-        raise LoadRefused(message)
+    refuse_if_blocking(settings, SOURCE, load_id, partners_path, sha256[:16], outcome)
     summary = load(settings, load_id, inputs, sha256, frames, outcome)
     summary.exports = release(settings, SOURCE, summary.to_dict())
     return summary
