@@ -36,6 +36,8 @@ class RuleResult:
     unexpected_rows: tuple[int, ...] = ()
     observed_value: Any = None
     detail: str = ""
+    # Why each unexpected row broke the rule, in the order of `unexpected_rows` (optional).
+    notes: tuple[str, ...] = ()
 
     def message(self) -> str:
         if self.detail:
@@ -69,6 +71,84 @@ class ValidationOutcome:
     def summary(self) -> str:
         broken = [r.message() for r in self.results if not r.success]
         return "; ".join(broken) if broken else "all rules passed"
+
+    def with_results(self, extra: list[RuleResult]) -> ValidationOutcome:
+        """This outcome and rules evaluated outside the suite (against the warehouse, across
+        files), in the results and in the saved document (under `meta`: a GX result document
+        holds only the suite's own expectations)."""
+        document = dict(self.document)
+        document["meta"] = dict(document.get("meta") or {})
+        document["meta"]["rules_outside_the_suite"] = [
+            {k: v for k, v in r.__dict__.items() if k != "unexpected_rows"} for r in extra
+        ]
+        document["success"] = bool(document.get("success", True)) and all(r.success for r in extra)
+        return ValidationOutcome(self.suite, [*self.results, *extra], document)
+
+
+@dataclass
+class RowSplit:
+    """A validated frame split by rule class: rows kept (with the warning rules each broke in
+    `quality_flags`, sorted) and rows quarantined (one item per row and rule broken)."""
+
+    accepted: Any  # the kept frame (or, for a source of several frames, what it writes)
+    quarantined: list[dict[str, Any]]
+    rows_quarantined: int
+    rows_warned: int
+    warnings: dict[str, int]
+    rows_read: int
+    rows_loaded: int
+
+
+def split_rows(
+    frame: pl.DataFrame, outcome: ValidationOutcome, drop: tuple[str, ...] = ()
+) -> RowSplit:
+    """Split `frame` by `outcome`: `row_rejected` rows go to quarantine (their record without
+    the `drop` columns, plus the rule's note for that row as `reason` when it has one), the
+    others are kept with their `warning` rules as `quality_flags`."""
+    positions = frame.with_row_index("position")
+    rejected: dict[int, list[tuple[str, str | None]]] = {}
+    flags: dict[int, set[str]] = {}
+    for result in outcome.failures("row_rejected"):
+        notes = result.notes or (None,) * len(result.unexpected_rows)
+        for row, note in zip(result.unexpected_rows, notes, strict=True):
+            rejected.setdefault(row, []).append((result.rule, note))
+    warned: dict[str, set[int]] = {}  # a rule may be several expectations (one per column)
+    for result in outcome.failures("warning"):
+        warned.setdefault(result.rule, set()).update(result.unexpected_rows)
+        for row in result.unexpected_rows:
+            flags.setdefault(row, set()).add(result.rule)
+    warnings = {rule: len(rows) for rule, rows in warned.items()}
+    quarantined = []
+    if rejected:
+        records = positions.filter(pl.col("position").is_in(list(rejected))).drop(*drop)
+        for record in records.to_dicts():
+            row = record.pop("position")
+            for rule, note in rejected[row]:
+                item = record | ({"reason": note} if note else {})
+                quarantined.append({"source_row": record.get("source_row"), "rule": rule,
+                                    "record": item})  # fmt: skip
+    flag_frame = pl.DataFrame(
+        {
+            "position": list(flags),
+            "quality_flags": [sorted(rules) for rules in flags.values()],
+        },
+        schema={"position": pl.UInt32, "quality_flags": pl.List(pl.String)},
+    )
+    accepted = (
+        positions.filter(~pl.col("position").is_in(list(rejected)))
+        .join(flag_frame, on="position", how="left", maintain_order="left")
+        .with_columns(pl.col("quality_flags").fill_null(pl.lit([], dtype=pl.List(pl.String))))
+        .drop("position")
+    )
+    return RowSplit(
+        accepted=accepted,
+        quarantined=quarantined,
+        rows_quarantined=len(rejected),
+        rows_warned=len(set(flags) - set(rejected)),
+        warnings=warnings,
+        rows_read=frame.height,
+        rows_loaded=accepted.height,
+    )
 
 
 def load_suite(suite_name: str) -> dict[str, Any]:
@@ -255,3 +335,24 @@ def _validate_with_gx(
         for key in ("unexpected_index_list", "unexpected_list", "partial_unexpected_index_list"):
             item.get("result", {}).pop(key, None)
     return ValidationOutcome(suite=suite_name, results=results, document=document)
+
+
+def values_known(
+    frame: pl.DataFrame, column: str, known: set[str], rule: str, rule_class: str = "blocking"
+) -> RuleResult:
+    """Each non-null value of `column` is one of `known` (a rule across two frames, such as
+    a service naming a partner of the same catalogue: a suite sees one frame at a time)."""
+    unknown = frame.with_row_index("position").filter(
+        pl.col(column).is_not_null() & ~pl.col(column).is_in(list(known))
+    )
+    values = sorted(set(unknown[column].to_list()))
+    return RuleResult(
+        rule=rule,
+        rule_class=rule_class,
+        expectation="values_known",
+        column=column,
+        success=unknown.height == 0,
+        unexpected_count=unknown.height,
+        unexpected_rows=tuple(int(p) for p in unknown["position"]),
+        detail=f"unknown values of {column}: {', '.join(values)}" if values else "",
+    )

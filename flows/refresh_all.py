@@ -9,7 +9,8 @@ from typing import Any
 
 from prefect import flow
 
-from flows.common import LoadFailed, LoadRefused, holds_warehouse
+from flows.lock import holds_warehouse
+from flows.pipeline import LoadFailed, LoadRefused
 
 REFRESH_ORDER = ("espaces", "observatoire", "communes", "partners", "coverage")
 

@@ -121,8 +121,9 @@ def main(argv: list[str] | None = None) -> int:
         return print_status(home)
 
     # Imported only now: Prefect reads its settings from the environment at import time.
-    from flows.common import LoadFailed, LoadRefused, WarehouseBusy
     from flows.execution import TaskRunnerUnavailable, make_task_runner
+    from flows.lock import WarehouseBusy
+    from flows.pipeline import LoadFailed, LoadRefused
     from fsdata.config import load_settings
 
     try:

@@ -13,8 +13,11 @@ import os
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import UTC, date
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
+from zoneinfo import ZoneInfo
 
 import requests
 
@@ -174,3 +177,22 @@ def _receive(
             last_modified=response.headers.get("Last-Modified"),
             content_type=response.headers.get("Content-Type"),
         )
+
+
+def modified_day(last_modified: str | None, today: date, latest: date | None) -> date:
+    """The date a downloaded file is the data of: the day the server last modified it
+    (Europe/Paris), so a file fetched days after its update is dated by its update; the fetch
+    day when the server does not say, says a future day, or says a day before `latest` (the
+    latest snapshot: a changed file cannot predate it without rewriting the history)."""
+    if not last_modified:
+        return today
+    try:
+        modified = parsedate_to_datetime(last_modified)
+    except (TypeError, ValueError):
+        return today
+    if modified.tzinfo is None:
+        modified = modified.replace(tzinfo=UTC)
+    day = modified.astimezone(ZoneInfo("Europe/Paris")).date()
+    if day > today or (latest is not None and day < latest):
+        return today
+    return day

@@ -12,10 +12,10 @@ import duckdb
 import numpy as np
 import polars as pl
 import pytest
+from flows.pipeline import LoadRefused
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from flows.common import LoadRefused
 from flows.communes import communes
 from flows.coverage import coverage
 from flows.espaces import espaces

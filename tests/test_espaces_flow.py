@@ -11,11 +11,13 @@ from typing import Any
 
 import duckdb
 import pytest
+from flows.pipeline import LoadFailed, LoadRefused
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-from flows.common import LoadFailed, LoadRefused
-from flows.espaces import espaces, listing_date, run_demo
+from flows.demo import load_samples
+from flows.espaces import espaces
+from fsdata.fetch import modified_day
 from fsdata.config import sample_path
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -41,7 +43,7 @@ def query(home: Path, sql: str, parameters: list[Any] | None = None) -> list[tup
 def demo_baseline(tmp_path_factory: pytest.TempPathFactory, prefect_server: None) -> Path:
     """The demo samples loaded once for the module; tests get a copy (a flow run costs seconds)."""
     folder = tmp_path_factory.mktemp("espaces-demo") / "home"
-    run_demo(str(folder))
+    load_samples(str(folder), "espaces")
     return folder
 
 
@@ -79,7 +81,7 @@ def history(home: Path) -> list[tuple[Any, ...]]:
 
 
 def test_demo_samples_build_the_history(home: Path) -> None:
-    summaries = run_demo(str(home))
+    summaries = load_samples(str(home), "espaces")
     assert [s["status"] for s in summaries] == ["published"] * 3
     assert summaries[1]["changes"]["opened"] == 2  # espaces 10 and 11
     assert summaries[2]["changes"]["closed"] == 1  # espace 3
@@ -371,11 +373,11 @@ def test_a_refreshed_listing_is_dated_by_its_last_modification(
 
 def test_listing_date_rules() -> None:
     today, latest = date(2026, 11, 28), date(2026, 11, 20)
-    assert listing_date(None, today, latest) == today
-    assert listing_date("not a date", today, latest) == today
+    assert modified_day(None, today, latest) == today
+    assert modified_day("not a date", today, latest) == today
     # 23:30 UTC on the 24th is already the 25th in Paris.
-    assert listing_date("Tue, 24 Nov 2026 23:30:00 GMT", today, latest) == date(2026, 11, 25)
-    assert listing_date("Fri, 20 Nov 2026 08:00:00 GMT", today, latest) == latest
-    assert listing_date("Thu, 19 Nov 2026 08:00:00 GMT", today, latest) == today  # before it
-    assert listing_date("Sun, 29 Nov 2026 08:00:00 GMT", today, latest) == today  # future
-    assert listing_date("Thu, 19 Nov 2026 08:00:00 GMT", today, None) == date(2026, 11, 19)
+    assert modified_day("Tue, 24 Nov 2026 23:30:00 GMT", today, latest) == date(2026, 11, 25)
+    assert modified_day("Fri, 20 Nov 2026 08:00:00 GMT", today, latest) == latest
+    assert modified_day("Thu, 19 Nov 2026 08:00:00 GMT", today, latest) == today  # before it
+    assert modified_day("Sun, 29 Nov 2026 08:00:00 GMT", today, latest) == today  # future
+    assert modified_day("Thu, 19 Nov 2026 08:00:00 GMT", today, None) == date(2026, 11, 19)

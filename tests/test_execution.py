@@ -13,8 +13,8 @@ from uuid import UUID
 
 import duckdb
 import pytest
+from flows.pipeline import LoadRefused
 
-from flows.common import LoadRefused
 from flows.espaces import espaces
 from flows.espaces import parse as espaces_parse
 from flows.execution import SourceChecksum, package_fingerprint
@@ -189,7 +189,9 @@ def test_every_parse_result_comes_back_from_the_cache_unchanged() -> None:
     from flows import communes, footfall, observatoire, partners
     from flows.frame_pickle import dumps, loads
     from transforms.observatoire import edition_from_name
+    from transforms.partners import default_reference_dir
 
+    reference = default_reference_dir()
     edition_file = sample_path("observatoire", "observatoire-2-edition-11-octobre-2025-.xlsx")
     results = {
         "espaces 2020": espaces_parse.fn(
@@ -212,7 +214,15 @@ def test_every_parse_result_comes_back_from_the_cache_unchanged() -> None:
             edition=edition_from_name(edition_file.name),
             renames_path=sample_path("observatoire", "demarche_renames.csv"),
         ),
-        "partners": partners.parse.fn(inputs=partners._inputs(None, None), sha256="-"),
+        "partners": partners.parse.fn(
+            file=reference / "partners.csv",
+            bundle={
+                "services": reference / "partner_services.csv",
+                "administration_partners": reference / "administration_partners.csv",
+                "official_figures": reference / "official_figures.csv",
+            },
+            sha256="-",
+        ),
     }
     for name, fresh in results.items():
         assert_same(loads(dumps(fresh)), fresh, name)

@@ -26,10 +26,10 @@ from typing import Any
 
 import duckdb
 import pytest
+from flows.pipeline import LoadFailed, LoadRefused
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-from flows.common import LoadFailed, LoadRefused
 from flows.communes import communes
 from flows.espaces import espaces
 from flows.observatoire import observatoire

@@ -16,12 +16,10 @@ from typing import Any
 import duckdb
 import polars as pl
 import pytest
+from flows.demo import load_samples
+from flows.pipeline import LoadRefused
 
-from flows.common import LoadRefused
-from flows.espaces import run_demo as load_espaces
 from flows.footfall import footfall
-from flows.footfall import run_demo as load_demo_feed
-from flows.partners import run_demo as load_partners
 from fsdata.config import sample_path
 
 DEMO = sample_path("footfall", "footfall-SYNTHETIC-demo.csv")
@@ -32,8 +30,8 @@ HEADER = "espace_id,month,partner,requests,resolved,redirected"
 def base_home(tmp_path_factory: pytest.TempPathFactory, prefect_server: None) -> Path:
     """Espaces (three sample listings) and the partner catalogue loaded once."""
     folder = tmp_path_factory.mktemp("footfall-base")
-    load_espaces(home=str(folder))
-    load_partners(home=str(folder))
+    load_samples(str(folder), "espaces")
+    load_samples(str(folder), "partners")
     return folder
 
 
@@ -49,7 +47,7 @@ def loaded_home(base_home: Path, tmp_path: Path) -> Path:
 def demo_home(base_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     folder = tmp_path_factory.mktemp("footfall-demo") / "home"
     shutil.copytree(base_home, folder)
-    load_demo_feed(home=str(folder))
+    load_samples(str(folder), "footfall")
     yield folder
 
 

@@ -13,12 +13,13 @@ from typing import Any
 
 import duckdb
 import pytest
+from flows.pipeline import LoadRefused
 from pytest_httpserver import HTTPServer
 from python_calamine import CalamineWorkbook
 from werkzeug import Request, Response
 
-from flows.common import LoadRefused
-from flows.observatoire import observatoire, run_demo
+from flows.demo import load_samples
+from flows.observatoire import observatoire
 from fsdata.config import sample_path
 
 SAMPLES = sample_path("observatoire")
@@ -57,7 +58,7 @@ def published_state(home: Path) -> dict[str, Any]:
 def demo_home(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The three sample editions loaded by the demo, oldest first (read by several tests)."""
     home = tmp_path_factory.mktemp("observatoire") / "home"
-    results = run_demo(home=str(home))
+    results = load_samples(str(home), "observatoire")
     assert [r["status"] for r in results] == ["published"] * 3
     return home
 

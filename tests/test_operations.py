@@ -14,8 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
-from flows.common import WarehouseBusy, warehouse_lock
+from flows.lock import WarehouseBusy, warehouse_lock
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,7 +24,7 @@ HOLDER = textwrap.dedent(
     """
     import os, signal, sys, time
     from pathlib import Path
-    from flows.common import warehouse_lock
+    from flows.lock import warehouse_lock
     from warehouse.db import connect
     home, hold, crash = Path(sys.argv[1]), float(sys.argv[2]), sys.argv[3] == "crash"
     with warehouse_lock(home, 5):
@@ -116,7 +115,7 @@ def test_lock_is_reentrant_in_one_process_and_exclusive_across(tmp_path: Path) -
             [
                 sys.executable,
                 "-c",
-                "import sys; from pathlib import Path; from flows.common import warehouse_lock\n"
+                "import sys; from pathlib import Path; from flows.lock import warehouse_lock\n"
                 "with warehouse_lock(Path(sys.argv[1]), 0.3): pass",
                 str(tmp_path),
             ],

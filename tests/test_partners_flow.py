@@ -9,8 +9,9 @@ from typing import Any
 
 import duckdb
 import pytest
+from flows.demo import load_samples
+from flows.pipeline import LoadRefused
 
-from flows.common import LoadRefused
 from flows.partners import partners
 from fsdata.config import sample_path
 from transforms.observatoire import decode_indicators, demarches, edition_from_name, read_edition
@@ -202,7 +203,7 @@ def test_promise_tracker_matches_the_observatory_files(
     observatoire = pytest.importorskip("flows.observatoire")
     home = tmp_path / "home"
     partners(home=str(home))
-    observatoire.run_demo(home=str(home))
+    load_samples(str(home), "observatoire")
     # The catalogue again: unchanged, and the tracker now follows the observatory.
     assert partners(home=str(home))["status"] == "unchanged"
     got = {

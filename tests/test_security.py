@@ -14,10 +14,10 @@ from typing import Any
 
 import duckdb
 import pytest
+from flows.pipeline import LoadFailed
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from flows.common import LoadFailed
 from flows.espaces import espaces
 from fsdata.config import sample_path
 from fsdata.fetch import FetchRefused, TransientFetchError, check_url_allowed, fetch

@@ -1217,3 +1217,40 @@ def demarches(
 
 # Parameters of the suites `observatoire` / `observatoire_values` (expectations/*.json).
 SUITE_PARAMETERS: dict[str, int] = {"min_demarches": 150, "max_demarches": 350}
+
+
+@dataclass
+class ParsedEdition:
+    demarches: pl.DataFrame
+    indicators: pl.DataFrame
+    header_row: int
+    header_map: dict[str, str]
+    unknown_columns: list[str]
+
+
+def parse_edition(path: Path, edition: Edition, renames_path: Path | None) -> ParsedEdition:
+    """An edition file parsed: its démarches (with the normalised titles and the aliases that
+    identify them across editions) and its decoded indicator cells."""
+    table = read_edition(path)
+    renames = load_renames(renames_path)
+    frame = demarches(table, edition, renames=renames)
+    titles = frame["title"].to_list()
+    admins = frame["administration"].to_list()
+    frame = frame.with_columns(
+        pl.Series("title_norm", [normalise_title(t) if t else None for t in titles], dtype=pl.Utf8),
+        pl.Series(
+            "title_aliases",
+            [
+                title_aliases(t, a, renames) if t else []
+                for t, a in zip(titles, admins, strict=True)
+            ],
+            dtype=pl.List(pl.Utf8),
+        ),
+    )
+    return ParsedEdition(
+        demarches=frame,
+        indicators=decode_indicators(table, edition.edition_id),
+        header_row=table.header_row,
+        header_map=table.header_map,
+        unknown_columns=table.unknown_columns,
+    )

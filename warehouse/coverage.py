@@ -31,9 +31,8 @@ import polars as pl
 
 from transforms.coverage import nearest_espaces, network_change_dates
 from warehouse.communes import loaded_vintages
-from warehouse.db import insert_frame, run_model
+from warehouse.db import insert_frame
 
-MART_MODELS = ("marts/coverage", "marts/communes_far")
 _VERSION_SCHEMA = {
     "espace_id": pl.String,
     "insee_dep": pl.String,
@@ -262,8 +261,3 @@ def _insert_nearest(con: duckdb.DuckDBPyConnection, plan: DatePlan, nearest: pl.
         "distance_km",
     )
     insert_frame(con, "core.commune_nearest_espace", rows)
-
-
-def rebuild_marts(con: duckdb.DuckDBPyConnection) -> None:
-    for model in MART_MODELS:
-        run_model(con, model)

@@ -6,24 +6,13 @@ import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib import resources
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-# Models a source needs, in dependency order; each is sql/<layer>/<name>.sql.
-SCHEMA_MODELS = (
-    "meta/tables",
-    "raw/espaces",
-    "staging/espaces",
-    "core/espaces",
-    "marts/network_by_departement",
-    "marts/espaces_current",
-)
-SCHEMA_MODELS += ("raw/observatoire_editions", "raw/observatoire_demarches", "raw/observatoire_indicators", "staging/observatoire_demarches", "staging/observatoire_indicators")  # noqa: E501  # fmt: skip
-SCHEMA_MODELS += ("core/communes", "core/commune_nearest_espace")
-SCHEMA_MODELS += ("core/partners", "core/partner_services", "core/partner_aliases", "core/official_figures", "core/administration_partners", "core/observatory_administration_partners", "core/ref_departements", "raw/footfall", "core/footfall")  # noqa: E501  # fmt: skip
+from warehouse import graph
 
 
 def fetch_first(result: duckdb.DuckDBPyConnection) -> tuple[Any, ...] | None:
@@ -34,8 +23,10 @@ def fetch_first(result: duckdb.DuckDBPyConnection) -> tuple[Any, ...] | None:
 
 
 def sql_text(model: str) -> str:
-    layer, name = model.split("/")
-    return resources.files("sql").joinpath(layer, f"{name}.sql").read_text("utf-8")
+    text = graph.model_sql(model)
+    if text is None:
+        raise FileNotFoundError(f"no SQL model sql/{model}.sql")
+    return text
 
 
 def statements(sql: str) -> list[str]:
@@ -62,16 +53,42 @@ def run_model(
         con.execute(statement, used) if used else con.execute(statement)
 
 
+def refresh_models(
+    con: duckdb.DuckDBPyConnection, models: list[graph.Model], from_date: date | None = None
+) -> dict[str, Any]:
+    """Bring `models` up to date, in the order given, each the way the graph declares; what
+    each procedure returned, by model."""
+    results: dict[str, Any] = {}
+    for model in models:
+        if model.refresh in (graph.APPENDED, graph.VIEW):
+            continue
+        if model.procedure is not None:
+            function = graph.procedure(model)
+            if model.refresh == graph.FROM_DATE:
+                results[model.name] = function(con, from_date or graph.BEGINNING)
+            else:
+                results[model.name] = function(con)
+        elif model.refresh == graph.FROM_DATE:
+            run_model(con, f"{model.name}__refresh", {"from_date": from_date or graph.BEGINNING})
+        else:
+            run_model(con, model.name)
+            if graph.model_sql(f"{model.name}__refresh") is not None:
+                run_model(con, f"{model.name}__refresh")
+    return results
+
+
 def _schema_fingerprint() -> str:
-    text = "\n".join(sql_text(model) for model in SCHEMA_MODELS)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    parts = [repr(graph.MODELS)]
+    parts += [sql_text(model.name) for model in graph.MODELS]
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 
 
 def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create or update tables and views when the schema models changed since last time.
+    """Create or update tables and views when the model graph or a model changed since last
+    time: every model's file in creation order, then every rebuilt model this flow refreshes.
 
-    The models' fingerprint is kept in the warehouse, so the usual connection costs one
-    query; the models run in one transaction (each auto-committed DDL costs a disk sync).
+    The fingerprint is kept in the warehouse, so the usual connection costs one query; the
+    models run in one transaction (each auto-committed DDL costs a disk sync).
     """
     fingerprint = _schema_fingerprint()
     try:
@@ -80,9 +97,13 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         current = None
     if current and current[0] == fingerprint:
         return
+    ordered = graph.creation_order()
     with transaction(con):
-        for model in SCHEMA_MODELS:
-            run_model(con, model)
+        for model in ordered:
+            run_model(con, model.name)
+        refresh_models(
+            con, [m for m in ordered if m.refresh == graph.REBUILT and m.runs_in is None]
+        )
         con.execute("create table if not exists meta.schema_state (fingerprint varchar)")
         con.execute("delete from meta.schema_state")
         con.execute("insert into meta.schema_state values (?)", [fingerprint])

@@ -2,9 +2,10 @@
 
 A snapshot is the listing as of one date. Publishing one, in a single transaction: its rows go
 to `raw.espaces`, its quarantined rows to `meta.quarantine`, `meta.snapshots` points the date
-at this load (a later load for the same date replaces the earlier), then `core.espaces` is
-rewound to that date and every snapshot from it on is replayed in order, which is the plain
-append of one snapshot in the usual case and a correct rebuild for a backfill.
+at this load (a later load for the same date replaces the earlier); then, as the model graph
+declares, `core.espaces` is rewound to that date and every snapshot from it on is replayed in
+order (`replay_history`), which is the plain append of one snapshot in the usual case and a
+correct rebuild for a backfill.
 """
 
 from __future__ import annotations
@@ -101,15 +102,27 @@ def open_count(con: duckdb.DuckDBPyConnection, day: date) -> int:
     return int(row[0]) if row else 0
 
 
-def publish_snapshot(
+def write_snapshot(
     con: duckdb.DuckDBPyConnection,
     *,
     load_id: int,
     as_of: date,
     accepted: pl.DataFrame,
     quarantined: list[dict[str, Any]],
-) -> SnapshotChanges:
-    """Write one validated snapshot and bring history and marts up to date (caller commits)."""
+) -> None:
+    """Write one validated snapshot and point its date at this load (the caller commits; the
+    model graph then replays the history from that date and refreshes the marts)."""
+    incoming = accepted.select(RAW_COLUMNS).with_columns(
+        pl.lit(load_id, dtype=pl.Int64).alias("load_id"), pl.lit(as_of).alias("as_of")
+    )
+    insert_frame(con, "raw.espaces", incoming)
+    record_quarantine(con, load_id, SOURCE, quarantined)
+    set_snapshot(con, SOURCE, as_of, load_id)
+
+
+def snapshot_changes(con: duckdb.DuckDBPyConnection, as_of: date) -> SnapshotChanges:
+    """What the snapshot of `as_of` changed against the snapshot before it, once the history
+    is up to date."""
     previous = fetch_first(
         con.execute(
             "select max(as_of) from meta.snapshots where source = $source and as_of < $as_of",
@@ -117,17 +130,6 @@ def publish_snapshot(
         )
     )
     previous_date = previous[0] if previous else None
-    open_before = open_count(con, previous_date) if previous_date else 0
-
-    incoming = accepted.select(RAW_COLUMNS).with_columns(
-        pl.lit(load_id, dtype=pl.Int64).alias("load_id"), pl.lit(as_of).alias("as_of")
-    )
-    insert_frame(con, "raw.espaces", incoming)
-    record_quarantine(con, load_id, SOURCE, quarantined)
-    set_snapshot(con, SOURCE, as_of, load_id)
-    replay_history(con, as_of)
-    rebuild_marts(con, as_of)
-
     changes = fetch_first(
         con.execute(
             """
@@ -151,7 +153,7 @@ def publish_snapshot(
     if previous_date is None:
         opened = 0  # the history starts here: nothing can be called an opening
     return SnapshotChanges(
-        open_before=open_before,
+        open_before=open_count(con, previous_date) if previous_date else 0,
         open_after=open_count(con, as_of),
         opened=opened,
         closed=closed,
@@ -172,10 +174,3 @@ def replay_history(con: duckdb.DuckDBPyConnection, from_date: date) -> None:
     ]
     for day in dates:
         run_model(con, "core/espaces__apply_snapshot", {"as_of": day})
-
-
-def rebuild_marts(con: duckdb.DuckDBPyConnection, from_date: date) -> None:
-    """Refill the current list (small) and the network mart from `from_date` on (the dates
-    before it did not change): a daily load does not pay for the whole history."""
-    run_model(con, "marts/espaces_current__refresh")
-    run_model(con, "marts/network_by_departement__refresh", {"from_date": from_date})

@@ -3,8 +3,8 @@
 Publishing one file, in a single transaction: its accepted rows go to `raw.footfall`, its
 quarantined rows to `meta.quarantine`, and in `core.footfall` every (espace, month) the file
 carries replaces all the rows of that espace and month (a correction re-sends the month); the
-other espaces and months are untouched. Outliers are then recomputed over the whole history and
-the footfall marts rebuilt.
+other espaces and months are untouched. Outliers are then recomputed over the whole history;
+the model graph rebuilds the footfall marts.
 """
 
 from __future__ import annotations
@@ -19,21 +19,12 @@ import polars as pl
 
 from transforms.footfall import footfall_outliers
 from transforms.partners import default_reference_dir
-from warehouse import partners as partner_store
-from warehouse.db import fetch_first, insert_frame, record_quarantine, registered, run_model
+from warehouse.db import fetch_first, insert_frame, record_quarantine, registered
 from warehouse.partners import frame_of
 
 SOURCE = "footfall"
-RULE_ESPACE_OPEN = "espace_open_in_month"
-REASON_UNKNOWN = "espace inconnu de l'historique des espaces (core.espaces)"
-REASON_CLOSED = "espace non ouvert pendant ce mois"
 KEY = ("espace_id", "month", "partner_code")
 FIGURES = ("requests", "resolved", "redirected")
-MART_MODELS = (
-    "marts/footfall_monthly",
-    "marts/footfall_espace_ranking",
-    "marts/footfall_reconciliation",
-)
 RAW_COLUMNS = (
     "load_id", "source_row", "espace_id", "month", "partner_code", "partner_raw", "requests",
     "resolved", "redirected", "quality_flags", "is_synthetic", "extra",
@@ -58,36 +49,24 @@ def espaces_loaded(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(row and row[0])
 
 
-def closed_or_unknown(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> pl.DataFrame:
-    """Rows of `frame` (`position`, `espace_id`, `month`) whose espace is unknown or open on no
-    day of the month (open on D: valid_from <= D and (valid_to is null or D < valid_to));
-    columns `position`, `reason`."""
-    with registered(con, "incoming_months", frame.select("position", "espace_id", "month")):
-        found = frame_of(
-            con,
+def feed_in_force(con: duckdb.DuckDBPyConnection, sha256: str) -> bool:
+    """True when a published feed with this checksum still supplies every figure it loaded:
+    loading it again would change nothing (a later feed that re-sent one of its months makes
+    it a correction to apply again)."""
+    row = fetch_first(
+        con.execute(
             """
-            select
-                incoming.position,
-                case
-                    when not exists (
-                        select 1 from core.espaces as known
-                        where known.espace_id = incoming.espace_id
-                    ) then 'unknown'
-                    else 'closed'
-                end as reason
-            from incoming_months as incoming
-            where not exists (
-                select 1 from core.espaces as version
-                where version.espace_id = incoming.espace_id
-                    and version.valid_from <= last_day(incoming.month)
-                    and (version.valid_to is null or incoming.month < version.valid_to)
+            select loads.rows_loaded = (
+                select count(*) from core.footfall where footfall.load_id = loads.load_id
             )
-            order by incoming.position
+            from meta.loads as loads
+            where loads.source = $source and loads.status = 'published' and loads.sha256 = $sha256
+            order by loads.load_id desc limit 1
             """,
+            {"source": SOURCE, "sha256": sha256},
         )
-    return found.with_columns(
-        pl.col("reason").replace_strict({"unknown": REASON_UNKNOWN, "closed": REASON_CLOSED})
     )
+    return bool(row and row[0])
 
 
 def _espace_months(accepted: pl.DataFrame) -> pl.DataFrame:
@@ -160,7 +139,6 @@ def publish_feed(
             """
         )
     outliers = flag_outliers(con)
-    rebuild_marts(con)
     mine = outliers.join(accepted.select(*KEY), on=list(KEY), how="inner", nulls_equal=True).sort(
         list(KEY), nulls_last=False
     )
@@ -215,28 +193,6 @@ def load_departements(con: duckdb.DuckDBPyConnection) -> None:
     )
     con.execute("delete from core.ref_departements")
     insert_frame(con, "core.ref_departements", frame)
-
-
-def _communes_loaded(con: duckdb.DuckDBPyConnection) -> bool:
-    row = fetch_first(
-        con.execute(
-            "select count(*) from information_schema.columns where table_schema = 'core' "
-            "and table_name = 'communes' and column_name in ('vintage', 'dep_code', 'population')"
-        )
-    )
-    return bool(row and row[0] == 3)
-
-
-def rebuild_marts(con: duckdb.DuckDBPyConnection) -> None:
-    """Footfall marts, population when communes are loaded, and the promise tracker (the
-    observatory may have been loaded since the catalogue was)."""
-    load_departements(con)
-    run_model(con, "staging/footfall_population")
-    if _communes_loaded(con):
-        run_model(con, "staging/footfall_population__communes")
-    for model in MART_MODELS:
-        run_model(con, model)
-    partner_store.rebuild_marts(con)
 
 
 def write_readme(con: duckdb.DuckDBPyConnection, folder: Path) -> Path:

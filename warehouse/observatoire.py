@@ -4,9 +4,10 @@ An edition is identified by its `edition_id` ("YYYY-MM") and dated the first day
 Publishing one, in a single transaction: its edition row, démarches and decoded cells go to
 `raw.observatoire_*`, its quarantined rows and cells to `meta.quarantine`, `meta.snapshots`
 points the edition's date at this load (a later load for the same edition replaces the earlier:
-the raw rows of the earlier load stay, unused), then the core tables and marts are rebuilt
-from every edition in force. Rebuilding everything keeps the démarche identity (resolved across
-editions in `staging.observatoire_demarches`) independent of the order editions were loaded in.
+the raw rows of the earlier load stay, unused); the model graph (warehouse/graph.py) then
+rebuilds the core tables and marts from every edition in force. Rebuilding everything keeps the
+démarche identity (resolved across editions in `staging.observatoire_demarches`) independent of
+the order editions were loaded in.
 """
 
 from __future__ import annotations
@@ -21,23 +22,15 @@ import duckdb
 import polars as pl
 
 from transforms.observatoire import Edition, administrations
-from warehouse.db import (
-    fetch_first,
-    insert_frame,
-    record_quarantine,
-    registered,
-    run_model,
-    set_snapshot,
-)
+from warehouse.db import fetch_first, insert_frame, record_quarantine, set_snapshot
 
 SOURCE = "observatoire"
-CORE_MODELS = (
-    "core/editions",
-    "core/administrations",
-    "core/demarches",
-    "core/demarche_indicators",
+# The models an edition's publication writes (warehouse/graph.py).
+EDITION_MODELS = (
+    "raw/observatoire_editions",
+    "raw/observatoire_demarches",
+    "raw/observatoire_indicators",
 )
-MART_MODELS = ("marts/demarche_indicator_trends", "marts/demarche_trajectories")
 
 DEMARCHE_COLUMNS = (
     "edition_id", "source_row", "demarche_key", "source_demarche_id", "title", "title_norm",
@@ -104,7 +97,8 @@ def publish_edition(
     indicators: pl.DataFrame,
     quarantined: list[dict[str, Any]],
 ) -> None:
-    """Write one validated edition and rebuild core and marts (the caller commits)."""
+    """Write one validated edition (the caller commits; the model graph then rebuilds the core
+    tables and marts from every edition in force)."""
     con.execute(
         """
         insert into raw.observatoire_editions values
@@ -129,15 +123,15 @@ def publish_edition(
     _insert(con, "raw.observatoire_indicators", indicators.select(INDICATOR_COLUMNS), load_id)
     record_quarantine(con, load_id, SOURCE, quarantined)
     set_snapshot(con, SOURCE, edition.edition_date, load_id)
-    rebuild(con)
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, load_id: int) -> None:
     insert_frame(con, table, frame.with_columns(pl.lit(load_id, dtype=pl.Int64).alias("load_id")))
 
 
-def reference_administrations() -> pl.DataFrame:
-    return pl.DataFrame(
+def load_reference_administrations(con: duckdb.DuckDBPyConnection) -> None:
+    """`core.ref_administrations` from the reference table kept with the code."""
+    frame = pl.DataFrame(
         {
             "administration_id": [a.administration_id for a in administrations()],
             "name": [a.name for a in administrations()],
@@ -151,10 +145,5 @@ def reference_administrations() -> pl.DataFrame:
             "aliases": pl.List(pl.Utf8),
         },
     )
-
-
-def rebuild(con: duckdb.DuckDBPyConnection) -> None:
-    """Rebuild the observatory's core tables and marts from the editions in force."""
-    with registered(con, "reference_administrations", reference_administrations()):
-        for model in CORE_MODELS + MART_MODELS:
-            run_model(con, model)
+    con.execute("delete from core.ref_administrations")
+    insert_frame(con, "core.ref_administrations", frame)

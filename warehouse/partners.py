@@ -11,27 +11,14 @@ is loaded.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from transforms.errors import SourceFormatError
-from transforms.partners import PartnerCatalogue, partner_for_administration
-from warehouse.db import fetch_first, insert_frame, run_model
+from transforms.partners import partner_for_administration
+from warehouse.db import fetch_first, insert_frame
 
 SOURCE = "partners"
-OFFICIAL_FIGURE_COLUMNS = (
-    "figure_code",
-    "period_start",
-    "period_end",
-    "value",
-    "unit",
-    "scope",
-    "source_document",
-    "source_date",
-    "note",
-)
 PARTNER_COLUMNS = (
     "partner_code", "name", "former_names", "aliases", "themes", "effective_from",
     "effective_to", "source_document", "source_date", "source_url",
@@ -40,59 +27,15 @@ SERVICE_COLUMNS = (
     "partner_code", "service_code", "service_label", "theme", "effective_from", "effective_to",
     "source_document", "source_date",
 )  # fmt: skip
-CATALOGUE_TABLES = (
-    "core.partners",
-    "core.partner_services",
-    "core.partner_aliases",
-    "core.administration_partners",
-    "core.official_figures",
+# The models a catalogue load replaces (warehouse/graph.py).
+CATALOGUE_MODELS = (
+    "core/partners",
+    "core/partner_services",
+    "core/partner_aliases",
+    "core/administration_partners",
+    "core/official_figures",
 )
-# Tables the promise tracker reads, with the columns it needs: built only when all are there.
-OBSERVATORY_TABLES = {
-    "demarches": ("demarche_id", "administration_id", "administration"),
-    "demarche_indicators": ("edition_id", "edition_date", "demarche_id", "indicator", "value_num"),
-}
-
-
-def read_official_figures(path: Path) -> pl.DataFrame:
-    """`official_figures.csv` typed; refuses (SourceFormatError) a missing column, a value that
-    is not a number, a date that is not ISO, or an uncited row (`official_figure_cited`)."""
-    frame = pl.read_csv(path, infer_schema=False)
-    for column in OFFICIAL_FIGURE_COLUMNS:
-        if column not in frame.columns:
-            raise SourceFormatError(
-                path.name, "required_column_present", "the column is missing", column=column
-            )
-    frame = frame.select(OFFICIAL_FIGURE_COLUMNS).with_columns(
-        pl.col(c).str.strip_chars().replace("", None) for c in OFFICIAL_FIGURE_COLUMNS
-    )
-    typed = frame.with_columns(
-        pl.col("value").cast(pl.Float64, strict=False),
-        *(
-            pl.col(c).str.to_date("%Y-%m-%d", strict=False)
-            for c in ("period_start", "period_end", "source_date")
-        ),
-    )
-    checks = {
-        "official_figure_value_numeric": typed["value"].is_null(),
-        "date_parseable": (
-            (typed["period_start"].is_null() & frame["period_start"].is_not_null())
-            | (typed["period_end"].is_null() & frame["period_end"].is_not_null())
-            | (typed["source_date"].is_null() & frame["source_date"].is_not_null())
-        ),
-        "official_figure_cited": typed["source_document"].is_null()
-        | typed["source_date"].is_null(),
-        "official_figure_described": typed["figure_code"].is_null()
-        | typed["unit"].is_null()
-        | typed["scope"].is_null(),
-    }
-    for rule, broken in checks.items():
-        rows = broken.arg_true()
-        if rows.len():
-            raise SourceFormatError(
-                path.name, rule, "the row breaks the rule", row=int(rows[0]) + 2
-            )
-    return typed
+CATALOGUE_TABLES = tuple(name.replace("/", ".") for name in CATALOGUE_MODELS)
 
 
 def published_sha256(con: duckdb.DuckDBPyConnection) -> str | None:
@@ -135,23 +78,25 @@ def publish_catalogue(
     con: duckdb.DuckDBPyConnection,
     *,
     load_id: int,
-    catalogue: PartnerCatalogue,
+    partners: pl.DataFrame,
+    services: pl.DataFrame,
+    aliases: pl.DataFrame,
     mapping: pl.DataFrame,
     figures: pl.DataFrame,
 ) -> None:
-    """Replace the catalogue tables and rebuild the partner marts (caller commits)."""
+    """Replace the catalogue tables (the caller commits)."""
     load = pl.lit(load_id, dtype=pl.Int64).alias("load_id")
-    partners = catalogue.partners
-    if "note" not in partners.columns:
-        partners = partners.with_columns(pl.lit(None, dtype=pl.String).alias("note"))
-    partners = partners.select(*PARTNER_COLUMNS, "note").with_columns(
-        _extra_json(catalogue.partners, PARTNER_COLUMNS), load
+    published = partners
+    if "note" not in published.columns:
+        published = published.with_columns(pl.lit(None, dtype=pl.String).alias("note"))
+    published = published.select(*PARTNER_COLUMNS, "note").with_columns(
+        _extra_json(partners, PARTNER_COLUMNS), load
     )
-    services = catalogue.services.select(SERVICE_COLUMNS).with_columns(
-        _extra_json(catalogue.services, SERVICE_COLUMNS), load
+    services = services.select(SERVICE_COLUMNS).with_columns(
+        _extra_json(services, SERVICE_COLUMNS), load
     )
-    aliases = catalogue.aliases.select("alias_normalised", "partner_code", "kind", "alias")
-    _replace(con, "core.partners", partners)
+    aliases = aliases.select("alias_normalised", "partner_code", "kind", "alias")
+    _replace(con, "core.partners", published)
     _replace(con, "core.partner_services", services)
     _replace(con, "core.partner_aliases", aliases.with_columns(load))
     _replace(
@@ -162,7 +107,6 @@ def publish_catalogue(
         .with_columns(load),
     )
     _replace(con, "core.official_figures", figures.with_columns(load))
-    rebuild_marts(con)
 
 
 def frame_of(con: duckdb.DuckDBPyConnection, query: str) -> pl.DataFrame:
@@ -187,27 +131,12 @@ def catalogue_in_force(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl
     return aliases, mapping
 
 
-def _observatory_loaded(con: duckdb.DuckDBPyConnection) -> bool:
-    for table, needed in OBSERVATORY_TABLES.items():
-        columns = {
-            row[0]
-            for row in con.execute(
-                "select column_name from information_schema.columns "
-                "where table_schema = 'core' and table_name = ?",
-                [table],
-            ).fetchall()
-        }
-        if not set(needed) <= columns:
-            return False
-    return True
-
-
 def map_observatory_administrations(con: duckdb.DuckDBPyConnection) -> int:
     """Fill `core.observatory_administration_partners` from core.demarches; the number of
     administrations mapped to no partner (listed, never guessed)."""
     con.execute("delete from core.observatory_administration_partners")
     in_force = catalogue_in_force(con)
-    if in_force is None or not _observatory_loaded(con):
+    if in_force is None:
         return 0
     aliases, mapping = in_force
     pairs = con.execute(
@@ -243,13 +172,3 @@ def map_observatory_administrations(con: duckdb.DuckDBPyConnection) -> int:
     )
     insert_frame(con, "core.observatory_administration_partners", frame)
     return frame.filter(pl.col("partner_code").is_null()).height
-
-
-def rebuild_marts(con: duckdb.DuckDBPyConnection) -> None:
-    """The promise tracker from what exists: empty until the observatory is loaded."""
-    map_observatory_administrations(con)
-    run_model(con, "marts/demarche_partner_coverage")
-    run_model(con, "marts/demarche_uncovered_administrations")
-    if _observatory_loaded(con) and catalogue_in_force(con) is not None:
-        run_model(con, "marts/demarche_partner_coverage__observatory")
-        run_model(con, "marts/demarche_uncovered_administrations__observatory")

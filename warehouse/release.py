@@ -193,16 +193,6 @@ DATASETS: tuple[Dataset, ...] = (
 )
 DATASET_BY_NAME = {d.name: d for d in DATASETS}
 
-# Which datasets a publication of each source changes: its own, and those built from it.
-AFFECTS: dict[str, tuple[str, ...]] = {
-    "espaces": ("espaces",),
-    "observatoire": ("observatoire", "partners"),
-    "communes": ("communes",),
-    "coverage": ("coverage",),
-    "partners": ("partners",),
-    "footfall": ("footfall", "partners"),
-}
-
 SOURCE_INFO: dict[str, tuple[str, str]] = {
     # source → (attribution, where it comes from)
     "espaces": (
@@ -533,6 +523,12 @@ def write_checksums(exports_dir: Path) -> Path:
     return target
 
 
+def _has_rows(con: duckdb.DuckDBPyConnection, dataset: Dataset) -> bool:
+    return any(
+        table_exists(con, r.table) and row_count(con, r.table) > 0 for r in dataset.resources
+    )
+
+
 def export_dataset(
     con: duckdb.DuckDBPyConnection, exports_dir: Path, dataset: Dataset
 ) -> tuple[list[Path], dict[str, tuple[int | None, int]]]:
@@ -577,16 +573,19 @@ def publish(
     source: str,
     entry: dict[str, Any] | None = None,
     validation_dir: Path | None = None,
+    datasets: list[str] | None = None,
 ) -> list[Path]:
-    """Export the datasets `source` touches and rewrite the release files. `entry` (a load
-    summary as a dict) adds a CHANGELOG entry when its status is `published`; with another
-    status the data files are left as they are."""
+    """Export `datasets` (those the publication changed: the model graph says which) and
+    rewrite the release files. `entry` (a load summary as a dict) adds a CHANGELOG entry when
+    its status is `published`; with another status the data files are left as they are."""
     written: list[Path] = []
     deltas: dict[str, tuple[int | None, int]] = {}
     published = entry is None or entry.get("status") == "published"
     # Nothing published, nothing re-exported: DuckDB may write the same rows in another order,
     # and a run that changes nothing must leave every downloaded byte as it was.
-    for name in AFFECTS.get(source, (source,)) if published else ():
+    for name in (datasets or []) if published else ():
+        if not _has_rows(con, DATASET_BY_NAME[name]) and not (exports_dir / name).is_dir():
+            continue  # a dataset nothing was loaded into yet is not published empty
         files, counted = export_dataset(con, exports_dir, DATASET_BY_NAME[name])
         written += files
         deltas.update(counted)

@@ -1,11 +1,10 @@
--- The administrations of the reference table transforms/reference/administrations.csv, which
--- the publish step registers as `reference_administrations`, with the names under which the
--- editions in force published them.
+-- The administrations of the reference table (core.ref_administrations), with the names under
+-- which the editions in force published them.
 create schema if not exists core;
 
 create or replace table core.administrations as
 with reference as (
-    select administration_id, name, ministry, aliases from reference_administrations
+    select administration_id, name, ministry, aliases from core.ref_administrations
 ),
 
 seen as (

@@ -1,7 +1,7 @@
 -- The promise tracker ("every online démarche can be handled in a France services"): per
 -- observatory edition, how many Top-250 démarches belong to an administration that is a France
 -- services partner, in number and weighted by online volume. Created empty here; filled by
--- demarche_partner_coverage__observatory.sql when the observatory is loaded.
+-- demarche_partner_coverage__refresh.sql from the observatory tables.
 create schema if not exists marts;
 
 create or replace table marts.demarche_partner_coverage (

@@ -1,6 +1,6 @@
 -- The administrations whose démarches no France services partner covers, per observatory
 -- edition, ranked by online volume: where the promise falls short. Created empty here; filled
--- by demarche_uncovered_administrations__observatory.sql when the observatory is loaded.
+-- by demarche_uncovered_administrations__refresh.sql from the observatory tables.
 create schema if not exists marts;
 
 create or replace table marts.demarche_uncovered_administrations (

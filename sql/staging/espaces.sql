@@ -1,5 +1,7 @@
 -- One row per row of each snapshot currently in force (the latest load for each date),
--- with the hash of the canonical attributes that decides when a new version starts.
+-- with the hash of the canonical attributes that decides when a new version starts: the
+-- parser's transforms.espaces.ATTRIBUTES, in that order (tests/test_espaces_history.py checks
+-- the two lists are the same).
 create schema if not exists staging;
 
 create or replace view staging.espaces as

@@ -1,6 +1,6 @@
 -- Population per footfall level and code (departement, region, france), for requests per
--- 1,000 inhabitants. Created empty: filled by footfall_population__communes.sql when
--- core.communes is loaded, so the rate stays null until then.
+-- 1,000 inhabitants. Created empty: filled by footfall_population__refresh.sql from
+-- core.communes, so the rate stays null until communes are loaded.
 create schema if not exists staging;
 
 create or replace table staging.footfall_population (

@@ -68,4 +68,7 @@ select
         as share_of_volume_online
 from grouped
 left join edition_volume using (edition_id)
-order by grouped.edition_id, rank_by_volume;
+-- Ties (the same volume) in a stable order, so a rebuild writes the same rows in the same order.
+order by
+    grouped.edition_id, rank_by_volume, grouped.administration_id nulls last,
+    grouped.administration;

@@ -1,0 +1,56 @@
+"""Rules a frame cannot be checked against on its own: they read the warehouse.
+
+Each is a named rule of a class, like the rules of the JSON suites, and returns a RuleResult
+whose unexpected rows index into the frame; the pipeline adds it to the suite's outcome before
+splitting the rows.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from expectations.runner import RuleResult
+
+ESPACE_UNKNOWN = "espace inconnu de l'historique des espaces (core.espaces)"
+ESPACE_CLOSED = "espace non ouvert pendant ce mois"
+
+
+def espace_open_in_month(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> RuleResult:
+    """row_rejected `espace_open_in_month`: a footfall row's espace must be known and open on
+    at least one day of its month (open on D: valid_from <= D and (valid_to is null or
+    D < valid_to)). Rows already without an espace or a month are left to the suite's rules."""
+    incoming = frame.select("espace_id", "month").with_row_index("position")
+    con.register("incoming_months", incoming.to_arrow())
+    try:
+        rows = con.execute(
+            """
+            select
+                incoming.position,
+                not exists (
+                    select 1 from core.espaces as known
+                    where known.espace_id = incoming.espace_id
+                ) as unknown
+            from incoming_months as incoming
+            where incoming.espace_id is not null and incoming.month is not null
+                and not exists (
+                    select 1 from core.espaces as version
+                    where version.espace_id = incoming.espace_id
+                        and version.valid_from <= last_day(incoming.month)
+                        and (version.valid_to is null or incoming.month < version.valid_to)
+                )
+            order by incoming.position
+            """
+        ).fetchall()
+    finally:
+        con.unregister("incoming_months")
+    return RuleResult(
+        rule="espace_open_in_month",
+        rule_class="row_rejected",
+        expectation="espace_open_in_month",
+        column="espace_id",
+        success=not rows,
+        unexpected_count=len(rows),
+        unexpected_rows=tuple(int(position) for position, _ in rows),
+        notes=tuple(ESPACE_UNKNOWN if unknown else ESPACE_CLOSED for _, unknown in rows),
+    )
