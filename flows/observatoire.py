@@ -44,14 +44,11 @@ from transforms.errors import SourceFormatError
 from transforms.observatoire import (
     SUITE_PARAMETERS,
     Edition,
-    decode_indicators,
-    demarches,
+    ParsedEdition,
     edition_from_id,
     edition_from_name,
     load_renames,
-    normalise_title,
-    read_edition,
-    title_aliases,
+    parse_edition,
 )
 from warehouse import observatoire as store
 from warehouse import partners as partners_store
@@ -67,44 +64,13 @@ EDITION_FORMATS = ("xlsx", "xls", "ods", "csv")
 CELL_RULE = "value_decoded"
 
 
-@dataclass
-class ParsedEdition:
-    demarches: pl.DataFrame
-    indicators: pl.DataFrame
-    header_row: int
-    header_map: dict[str, str]
-    unknown_columns: list[str]
-
-
 # An edition's parse depends on its file, on which edition it is and on the rename table.
 EDITION_KEY = ("sha256", "edition", "renames_path")
 
 
 @task(name="parse observatoire", cache_policy=SourceChecksum(inputs=EDITION_KEY))
 def parse(file: Path, sha256: str, edition: Edition, renames_path: Path | None) -> ParsedEdition:
-    table = read_edition(file)
-    renames = load_renames(renames_path)
-    frame = demarches(table, edition, renames=renames)
-    titles = frame["title"].to_list()
-    admins = frame["administration"].to_list()
-    frame = frame.with_columns(
-        pl.Series("title_norm", [normalise_title(t) if t else None for t in titles], dtype=pl.Utf8),
-        pl.Series(
-            "title_aliases",
-            [
-                title_aliases(t, a, renames) if t else []
-                for t, a in zip(titles, admins, strict=True)
-            ],
-            dtype=pl.List(pl.Utf8),
-        ),
-    )
-    return ParsedEdition(
-        demarches=frame,
-        indicators=decode_indicators(table, edition.edition_id),
-        header_row=table.header_row,
-        header_map=table.header_map,
-        unknown_columns=table.unknown_columns,
-    )
+    return parse_edition(file, edition, load_renames(renames_path))
 
 
 @task(
