@@ -45,6 +45,7 @@ from transforms.observatoire import (
     SUITE_PARAMETERS,
     Edition,
     ParsedEdition,
+    describe_unknown_labels,
     edition_from_id,
     edition_from_name,
     load_renames,
@@ -62,6 +63,8 @@ VALUES_SUITE = "observatoire_values"
 EDITION_FORMATS = ("xlsx", "xls", "ods", "csv")
 # The rule an undecodable cell is quarantined under (a warning of the values suite).
 CELL_RULE = "value_decoded"
+# A load's `changes` key per unknown label ("unknown label: Prise en compte Handicap: 'X'").
+UNKNOWN_LABEL = "unknown label: "
 
 
 # An edition's parse depends on its file, on which edition it is and on the rename table.
@@ -167,6 +170,8 @@ def load(
         f"published edition {edition.edition_id} ({edition.label}) from {file.name}: "
         f"{accepted.height} démarches, {n_values} indicator values, "
         f"{len(quarantined_cells)} quarantined cells, {len(quarantined)} quarantined démarches"
+        + (f"; data of {parsed.data_period}" if parsed.data_period else "")
+        + (f"; {describe_unknown_labels(parsed.unknown_labels)}" if parsed.unknown_labels else "")
     )
     with connect(settings.warehouse_path) as con, transaction(con):
         store.publish_edition(
@@ -181,6 +186,7 @@ def load(
             demarches=accepted,
             indicators=accepted_cells,
             quarantined=quarantined + quarantined_cells,
+            data_period=parsed.data_period,
         )
         # The promise tracker reads the observatory: rebuilt with the edition, in one commit.
         partners_store.rebuild_marts(con)
@@ -216,6 +222,11 @@ def load(
             "quarantined cells": len(quarantined_cells),
             "quarantined démarches": len(quarantined),
             "unknown columns": len(parsed.unknown_columns),
+            "unknown labels": len(parsed.unknown_labels),
+            **{
+                f"{UNKNOWN_LABEL}{label.column}: {label.label!r}": label.count
+                for label in parsed.unknown_labels
+            },
         },
     )
 
@@ -272,6 +283,17 @@ class RunReport:
         for s in self.summaries:
             for rule, count in s.warnings.items():
                 warnings[rule] = warnings.get(rule, 0) + count
+        unknown: dict[str, int] = {}
+        for s in self.summaries:
+            for key, count in s.changes.items():
+                if key.startswith(UNKNOWN_LABEL):
+                    unknown[key.removeprefix(UNKNOWN_LABEL)] = count + unknown.get(
+                        key.removeprefix(UNKNOWN_LABEL), 0
+                    )
+        if unknown:
+            lines += ["", "Unknown labels (quarantined cells; describe them in "
+                      "transforms/reference/observatoire_labels.csv):"]  # fmt: skip
+            lines += [f"- {label} × {count}" for label, count in unknown.items()]
         if warnings:
             lines += ["", "| warning rule | count |", "|---|---:|"]
             lines += [f"| {rule} | {count} |" for rule, count in sorted(warnings.items())]

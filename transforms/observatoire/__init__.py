@@ -7,7 +7,10 @@ set of indicators. Headers were renamed between editions and values are written 
 - `editions`: which edition a file is (`edition_from_name`, `edition_from_id` → `Edition`);
 - `reading`: `read_edition(path)` → `EditionTable`, one row per démarche, every cell as text,
   source headers mapped to canonical columns through `COLUMN_ALIASES`, unknown columns in `extra`;
-- `indicators`: the vocabulary (`INDICATORS`: kind, unit, meaning; the labels of cells);
+- `indicators`: the vocabulary (`INDICATORS`: kind, unit, meaning) and the label table
+  `transforms/reference/observatoire_labels.csv` (every written label of a coded value or of a
+  missing value, e.g. « Non conforme » → non_conforme / red, « À venir » → a_venir): an edition
+  bringing a new label loads, its cells quarantined, until the label is described there;
 - `decoding`: `decode_indicators(table, edition_id)` → one row per démarche × indicator, typed
   and levelled;
 - `identity`: `demarches(table, edition)` → the per-démarche frame with a stable `demarche_key`
@@ -32,6 +35,7 @@ from transforms.observatoire.editions import (
     MONTHS,
     V2_FIRST_EDITION,
     Edition,
+    data_period,
     edition_from_id,
     edition_from_name,
 )
@@ -54,12 +58,24 @@ from transforms.observatoire.indicators import (
     DECODED_SCHEMA,
     INDICATOR_COLUMNS,
     INDICATORS,
+    LABELS_FILE,
     LEVELS,
     NULL_REASONS,
     STATUS_CODES,
     Indicator,
+    Label,
+    label_key,
+    labels,
+    read_labels,
 )
-from transforms.observatoire.parse import SUITE_PARAMETERS, ParsedEdition, parse_edition
+from transforms.observatoire.parse import (
+    SUITE_PARAMETERS,
+    ParsedEdition,
+    UnknownLabel,
+    describe_unknown_labels,
+    parse_edition,
+    unknown_labels,
+)
 from transforms.observatoire.reading import (
     CANONICAL_COLUMNS,
     COLUMN_ALIASES,
@@ -71,6 +87,7 @@ from transforms.observatoire.reading import (
     canonical_column,
     read_edition,
     read_rows,
+    read_sheet,
     render_cell,
 )
 
@@ -84,6 +101,7 @@ __all__ = [
     "IDENTITY_COLUMNS",
     "INDICATORS",
     "INDICATOR_COLUMNS",
+    "LABELS_FILE",
     "LEVELS",
     "MONTHS",
     "MONTH_LABELS",
@@ -97,17 +115,23 @@ __all__ = [
     "Edition",
     "EditionTable",
     "Indicator",
+    "Label",
     "ParsedEdition",
     "Rename",
+    "UnknownLabel",
     "administrations",
     "canonical_column",
+    "data_period",
     "decode_indicators",
     "decode_value",
     "demarche_key",
     "demarches",
+    "describe_unknown_labels",
     "edition_from_id",
     "edition_from_name",
     "known_ids_from",
+    "label_key",
+    "labels",
     "load_renames",
     "normalise_administration",
     "normalise_known_ids",
@@ -117,9 +141,12 @@ __all__ = [
     "parse_number",
     "percent_scale",
     "read_edition",
+    "read_labels",
     "read_rows",
+    "read_sheet",
     "render_cell",
     "split_percent",
     "split_user_categories",
     "title_aliases",
+    "unknown_labels",
 ]

@@ -6,22 +6,28 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import polars as pl
 
 from transforms.observatoire.indicators import (
-    _NULL_MARKERS,
-    ACCESSIBILITY_WORDS,
     DECODED_SCHEMA,
-    FRANCECONNECT_VALUES,
     INDICATOR_COLUMNS,
     INDICATORS,
-    STATUS_VALUES,
+    Label,
+    label_key,
+    labels,
 )
 from transforms.observatoire.reading import EditionTable
-from transforms.readers import normalise_header, strip_accents
+
+# Decoded numbers are rounded to 6 decimals: the binary noise of spreadsheet floats
+# (8.6999999999999993, 0.57 × 100 = 56.99999999999999) goes, every published digit stays.
+DECIMALS = 6
+# Excel serial day numbers read as dates in a date column (1954-10-03 … 2119-01-10): a CSV
+# export of a date-formatted cell holds the serial, not the date.
+EXCEL_SERIALS = (20_000, 80_000)
+EXCEL_EPOCH = date(1899, 12, 30)
 
 _NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?(?:e[+-]?\d+)?$")
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2009']+")
@@ -37,12 +43,20 @@ class Decoded:
     note: str | None = None
 
 
-def null_reason(raw: str | None) -> str | None:
+def find_label(indicator: str, raw: str) -> Label | None:
+    """The label a cell's text is, from the label table: the indicator's own labels first (its
+    « Démarche proactive » is a status), then those of every indicator (« À venir »…)."""
+    table = labels()
+    key = label_key(raw)
+    return table.get(indicator, {}).get(key) or table.get("*", {}).get(key)
+
+
+def null_reason(raw: str | None, indicator: str = "*") -> str | None:
     """The null reason of a cell meaning "no value" (« À venir », « – », empty…), else None."""
     if raw is None:
         return "non_renseigne"
-    key = normalise_header(raw.replace("\u2019", "'"))
-    return _NULL_MARKERS.get(key)
+    found = find_label(indicator, raw)
+    return found.null_reason if found else None
 
 
 def parse_number(text: str) -> float | None:
@@ -88,11 +102,11 @@ def percent_scale(values: Iterable[str | None]) -> float:
     return _percent_scale(values)[0]
 
 
-def _percent_scale(values: Iterable[str | None]) -> tuple[float, bool]:
+def _percent_scale(values: Iterable[str | None], indicator: str = "*") -> tuple[float, bool]:
     bare: list[float] = []
     explicit = False
     for value in values:
-        if value is None or null_reason(value):
+        if value is None or find_label(indicator, value):
             continue
         number, has_sign = split_percent(value)
         if number is None:
@@ -137,6 +151,10 @@ def _unknown(indicator: str, raw: str, expected: str) -> Decoded:
     )
 
 
+def _clean(value: float) -> float:
+    return round(value, DECIMALS)
+
+
 _NOTE = re.compile(r"^\s*([^/]+?)\s*(?:/\s*(\d+(?:[.,]\d+)?)\s*)?$")
 _DATE_DMY = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})(.*)$", re.DOTALL)
 _DATE_YMD = re.compile(
@@ -153,20 +171,15 @@ def _decode_note(indicator: str, raw: str) -> Decoded:
     denominator = parse_number(match.group(2)) if match.group(2) else 10.0
     if not denominator:
         return _unknown(indicator, raw, 'a note such as "7,8 / 10"')
-    value = round(number * 10.0 / denominator, 6)
+    value = _clean(number * 10.0 / denominator)
     return Decoded(value_num=value, level=_level_note(value))
 
 
 def _decode_rate(indicator: str, raw: str, scale: float, ambiguous: bool) -> Decoded:
-    if indicator == "accessibility_rate":
-        word = ACCESSIBILITY_WORDS.get(normalise_header(raw))
-        if word:
-            return Decoded(value_num=word[0], value_text=word[1], level=word[2])
     number, explicit = split_percent(raw)
     if number is None:
-        expected = "a rate, Oui, Partiel or Non" if indicator == "accessibility_rate" else "a rate"
-        return _unknown(indicator, raw, expected)
-    value = number if explicit else round(number * scale, 6)
+        return _unknown(indicator, raw, _expected(indicator, "a rate"))
+    value = _clean(number if explicit else number * scale)
     note = "percent_scale_ambiguous" if ambiguous and not explicit else None
     level = None
     if indicator == "uptime":
@@ -179,7 +192,8 @@ def _decode_rate(indicator: str, raw: str, scale: float, ambiguous: bool) -> Dec
 def _decode_count(indicator: str, raw: str) -> Decoded:
     number = parse_number(raw)
     if number is None:
-        return _unknown(indicator, raw, "a number")
+        return _unknown(indicator, raw, _expected(indicator, "a number"))
+    number = _clean(number)
     level = _level_dlnuf(number) if indicator == "dlnuf" else None
     return Decoded(value_num=number, level=level)
 
@@ -190,11 +204,18 @@ def _decode_response_time(indicator: str, raw: str) -> Decoded:
     if match is None or number is None:
         return _unknown(indicator, raw, "a duration in ms")
     unit = (match.group(2) or "ms").lower()
-    value = number if unit == "ms" else round(number * 1000.0, 6)
+    value = _clean(number if unit == "ms" else number * 1000.0)
     return Decoded(value_num=value, level=_level_response(value))
 
 
 def _decode_date(indicator: str, raw: str) -> Decoded:
+    serial = parse_number(raw)
+    if (
+        serial is not None
+        and serial.is_integer()
+        and EXCEL_SERIALS[0] <= serial <= EXCEL_SERIALS[1]
+    ):
+        return Decoded(value_text=(EXCEL_EPOCH + timedelta(days=int(serial))).isoformat())
     if match := _DATE_DMY.match(raw):
         day, month, year, rest = match.groups()
     elif match := _DATE_YMD.match(raw):
@@ -205,40 +226,37 @@ def _decode_date(indicator: str, raw: str) -> Decoded:
         parsed = date(int(year), int(month), int(day))
     except ValueError:
         return _unknown(indicator, raw, "a valid date dd/mm/yyyy")
-    note = rest.strip().strip("()[]").strip() or None
-    return Decoded(value_text=parsed.isoformat(), note=note)
+    # "08/04/2022\n(périmée)\n": the source's legend is red = expired, orange = soon expired.
+    note = " ".join(rest.strip().strip("()[]").split()) or None
+    key = label_key(note or "")
+    level = "orange" if "bientot" in key else "red" if "perime" in key or "expire" in key else None
+    return Decoded(value_text=parsed.isoformat(), level=level, note=note)
 
 
-def _decode_status(indicator: str, raw: str) -> Decoded:
-    vocabulary = STATUS_VALUES[indicator]
-    found = vocabulary.get(normalise_header(raw))
-    if not found:
-        expected = " / ".join(sorted({code for code, _ in vocabulary.values()}))
-        return _unknown(indicator, raw, expected)
-    return Decoded(value_text=found[0], level=found[1])
-
-
-def _decode_franceconnect(indicator: str, raw: str) -> Decoded:
-    key = strip_accents(raw).lower().replace("+", "plus")
-    key = re.sub(r"[^a-z]+", "", key)
-    found = FRANCECONNECT_VALUES.get(key)
-    if not found:
-        return _unknown(indicator, raw, "FranceConnect / FranceConnect + / Non / Non applicable")
-    return Decoded(value_text=found[0], level=found[1])
+def _expected(indicator: str, what: str | None = None) -> str:
+    own = [label.label for label in labels().get(indicator, {}).values()]
+    return " / ".join(([what] if what else []) + own)
 
 
 def decode_value(
     indicator: str, raw: str | None, scale: float = 1.0, ambiguous: bool = False
 ) -> Decoded:
-    """Decode one cell of one indicator column (`scale`: see `percent_scale`, rates only)."""
-    reason = null_reason(raw)
-    if reason or raw is None:
-        return Decoded(null_reason=reason or "non_renseigne")
+    """Decode one cell of one indicator column (`scale`: see `percent_scale`, rates only).
+
+    A label of the label table wins (« Oui », « Non conforme », « À venir », the RGAA « Non »:
+    no audit); else the cell is read by the indicator's kind; else it is unknown
+    (null_reason valeur_inconnue and a decode_issue naming the value and what was expected).
+    """
+    if raw is None:
+        return Decoded(null_reason="non_renseigne")
+    if found := find_label(indicator, raw):
+        return Decoded(
+            value_num=found.value_num,
+            value_text=found.value_text,
+            level=found.level,
+            null_reason=found.null_reason,
+        )
     kind = INDICATORS[indicator].kind
-    if kind == "status":
-        return _decode_status(indicator, raw)
-    if kind == "franceconnect":
-        return _decode_franceconnect(indicator, raw)
     if kind == "note":
         return _decode_note(indicator, raw)
     if kind in ("rate", "uptime"):
@@ -249,6 +267,8 @@ def decode_value(
         return _decode_response_time(indicator, raw)
     if kind == "date":
         return _decode_date(indicator, raw)
+    if kind == "status":
+        return _unknown(indicator, raw, _expected(indicator))
     return Decoded(value_text=raw.strip())
 
 
@@ -259,10 +279,11 @@ def decode_indicators(table: EditionTable, edition_id: str) -> pl.DataFrame:
     (green/orange/red), raw (cell text), null_reason, decode_issue, note`. Notes are on 0–10,
     rates on 0–100 (scale decided per column of this edition, see `percent_scale`), times in ms,
     dates as ISO text in `value_text` with any trailing text ("périmée") in `note`. A cell meaning
-    "no value" gets value NULL and a `null_reason` (a_venir, non_applicable, avis_insuffisants,
-    non_renseigne), never 0; a value outside the vocabulary gets `null_reason` valeur_inconnue and
-    a `decode_issue` (the cell is quarantined with a warning, the edition still loads).
+    "no value" gets value NULL and a `null_reason` (see `NULL_REASONS`), never 0; a value outside
+    the vocabulary gets `null_reason` valeur_inconnue and a `decode_issue` naming the source
+    column (the cell is quarantined with a warning, the edition still loads).
     """
+    headers = {canonical: source for source, canonical in table.header_map.items()}
     present = [c for c in INDICATOR_COLUMNS if c in table.present_columns]
     rows: list[dict[str, Any]] = []
     source_rows = table.frame["source_row"].to_list()
@@ -270,9 +291,12 @@ def decode_indicators(table: EditionTable, edition_id: str) -> pl.DataFrame:
         cells = table.frame[indicator].to_list()
         scale, ambiguous = 1.0, False
         if INDICATORS[indicator].kind in ("rate", "uptime"):
-            scale, ambiguous = _percent_scale(cells)
+            scale, ambiguous = _percent_scale(cells, indicator)
         for source_row, raw in zip(source_rows, cells, strict=True):
             decoded = decode_value(indicator, raw, scale, ambiguous)
+            if decoded.decode_issue and indicator in headers:
+                column = " ".join(headers[indicator].split())
+                decoded.decode_issue = f"column {column!r}: {decoded.decode_issue}"
             rows.append(
                 {
                     "edition_id": edition_id,

@@ -112,3 +112,26 @@ def edition_from_id(
     if generation not in (None, "v1", "v2"):
         raise ValueError(f"generation must be v1 or v2, not {generation!r}")
     return _edition(int(match.group(1)), int(match.group(2)), number, generation)
+
+
+# The quarter an edition's data covers, as its sheet or title names it: « Chiffres VDE T3-25
+# (octobre-25) », « T3 2025 », « 3e trimestre 2025 », « Q3-2025 », « 2025-T3 ».
+_QUARTER_PATTERNS = (
+    re.compile(r"(?<![a-z0-9])[tq]([1-4])[\s_\-./]*(20\d\d|\d\d)(?!\d)"),
+    re.compile(r"(?<!\d)([1-4])\s*(?:er|e|eme|nd)?\s*trimestre\s*(?:de\s*)?(20\d\d|\d\d)(?!\d)"),
+    re.compile(r"(?<!\d)(20\d\d)[\s_\-./]*[tq]([1-4])(?![0-9])"),
+)
+
+
+def data_period(text: str | None) -> str | None:
+    """The quarter a sheet name or title names, as "YYYY-Qn" ("Chiffres VDE T3-25" → "2025-Q3");
+    None when it names none. Two-digit years are 20yy."""
+    if not text:
+        return None
+    lowered = strip_accents(text).lower()
+    for index, pattern in enumerate(_QUARTER_PATTERNS):
+        if match := pattern.search(lowered):
+            quarter, year = match.groups() if index < 2 else reversed(match.groups())
+            full_year = int(year) + 2000 if len(year) == 2 else int(year)
+            return f"{full_year}-Q{quarter}"
+    return None

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import csv
+import re
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import polars as pl
+
+from transforms.readers import strip_accents
+
+LABELS_FILE = Path(__file__).parent.parent / "reference" / "observatoire_labels.csv"
 
 
 @dataclass(frozen=True)
@@ -18,8 +26,8 @@ class Indicator:
     meaning: str
 
 
-# kind: status (coded text), note (0–10), rate (percent 0–100), count, dlnuf, uptime,
-# response_time, date, franceconnect, text (kept verbatim).
+# kind: status (coded text, through the label table), note (0–10), rate (percent 0–100), count,
+# dlnuf, uptime, response_time, date, text (kept verbatim).
 INDICATORS: dict[str, Indicator] = {
     i.name: i
     for i in (
@@ -48,20 +56,23 @@ INDICATORS: dict[str, Indicator] = {
             "handicap",
             "status",
             "code",
-            "Taking disability into account: oui, partiel, non.",
+            "Accessibility compliance (« Prise en compte Handicap »): totale (green), partielle "
+            "(orange), non_conforme (red); older editions wrote oui / partiel / non.",
         ),
         Indicator(
             "accessibility_rate",
             "rate",
             "% (0–100)",
-            "RGAA accessibility compliance rate; Oui = 100, Partiel / Non kept as value_text. "
-            "Level green = 100, orange ≥ 50, red < 50.",
+            "RGAA audit rate; Oui = 100, Partiel kept as value_text, « Non » means no audit "
+            "(null_reason sans_audit, never 0). Level green = 100, orange ≥ 50, red < 50.",
         ),
         Indicator(
             "accessibility_declaration_date",
             "date",
             "ISO date",
-            "Publication date of the accessibility declaration; trailing text kept in `note`.",
+            "Publication date of the accessibility declaration (ISO, in value_text; Excel "
+            "serial dates read too). Expired flag: « (périmée) » → level red, « (bientôt "
+            "périmée) » → orange, the text kept in `note`.",
         ),
         Indicator(
             "clarity",
@@ -69,7 +80,13 @@ INDICATORS: dict[str, Indicator] = {
             "note /10",
             "Clarity / simplicity of the language; green ≥ 8, orange ≥ 5, red < 5.",
         ),
-        Indicator("autonomy", "text", "text", "Level of autonomy (kept verbatim)."),
+        Indicator(
+            "autonomy",
+            "rate",
+            "% (0–100)",
+            "Autonomy level (« Niveau Autonomie »), published as a 0–1 rate: share of users "
+            "completing the démarche on their own.",
+        ),
         Indicator(
             "help_reachable",
             "rate",
@@ -84,7 +101,7 @@ INDICATORS: dict[str, Indicator] = {
         ),
         Indicator(
             "franceconnect",
-            "franceconnect",
+            "status",
             "code",
             "Authentication offered: franceconnect, franceconnect_plus, non "
             "(level green / green / red).",
@@ -113,10 +130,15 @@ INDICATORS: dict[str, Indicator] = {
 
 INDICATOR_COLUMNS: tuple[str, ...] = tuple(INDICATORS)
 
+
+# Why a cell has no value; never replaced by 0. `sans_audit`: the RGAA rate « Non » (no audit
+# was done, which is not 0 %); `valeur_inconnue`: a label nobody has described yet (quarantined).
 NULL_REASONS: tuple[str, ...] = (
     "a_venir",
     "non_applicable",
     "avis_insuffisants",
+    "demarche_proactive",
+    "sans_audit",
     "non_renseigne",
     "valeur_inconnue",
 )
@@ -124,70 +146,89 @@ NULL_REASONS: tuple[str, ...] = (
 # Optimal / Partiel / Faible (DLNUF, uptime, response time) are green / orange / red.
 LEVELS: tuple[str, ...] = ("green", "orange", "red")
 
-# Cell text (normalise_header form) → null reason. Cells of punctuation only ("–", "-") and
-# empty cells normalise to "" → non_renseigne.
-_NULL_MARKERS: dict[str, str] = {
-    "a_venir": "a_venir",
-    "non_applicable": "non_applicable",
-    "n_a": "non_applicable",
-    "na": "non_applicable",
-    "sans_objet": "non_applicable",
-    "non_concerne": "non_applicable",
-    "nombre_d_avis_insuffisant": "avis_insuffisants",
-    "nombre_d_avis_insuffisants": "avis_insuffisants",
-    "avis_insuffisants": "avis_insuffisants",
-    "nb_d_avis_insuffisant": "avis_insuffisants",
-    "": "non_renseigne",
-    "nc": "non_renseigne",
-    "n_c": "non_renseigne",
-    "nd": "non_renseigne",
-    "non_renseigne": "non_renseigne",
-    "non_disponible": "non_renseigne",
-}
 
-# Status values (normalise_header form) → (code, level).
-STATUS_VALUES: dict[str, dict[str, tuple[str, str]]] = {
-    "online_status": {
-        "oui": ("oui", "green"),
-        "demarche_proactive": ("demarche_proactive", "green"),
-        "proactive": ("demarche_proactive", "green"),
-        "partiel": ("partiel", "orange"),
-        "partiellement": ("partiel", "orange"),
-        "en_cours_de_deploiement_local": ("en_cours_deploiement_local", "orange"),
-        "en_cours_deploiement_local": ("en_cours_deploiement_local", "orange"),
-        "non": ("non", "red"),
-    },
-    "handicap": {
-        "oui": ("oui", "green"),
-        "partiel": ("partiel", "orange"),
-        "non": ("non", "red"),
-    },
-}
-FRANCECONNECT_VALUES: dict[str, tuple[str, str]] = {
-    "franceconnect": ("franceconnect", "green"),
-    "franceconnectplus": ("franceconnect_plus", "green"),
-    "fc": ("franceconnect", "green"),
-    "fcplus": ("franceconnect_plus", "green"),
-    "non": ("non", "red"),
-}
-# Accessibility written as a word instead of a rate.
-ACCESSIBILITY_WORDS: dict[str, tuple[float | None, str, str]] = {
-    "oui": (100.0, "oui", "green"),
-    "partiel": (None, "partiel", "orange"),
-    "non": (None, "non", "red"),
-}
-STATUS_CODES: dict[str, tuple[str, ...]] = {
-    "online_status": (
-        "oui",
-        "partiel",
-        "en_cours_deploiement_local",
-        "non",
-        "demarche_proactive",
-    ),
-    "handicap": ("oui", "partiel", "non"),
-    "franceconnect": ("franceconnect", "franceconnect_plus", "non"),
-    "accessibility_rate": ("oui", "partiel", "non"),
-}
+@dataclass(frozen=True)
+class Label:
+    """One written form of a cell and what it means: a value (code, number, level) or a reason
+    for having none. `indicator` "*" applies to every indicator without a label of its own."""
+
+    indicator: str
+    label: str
+    value_text: str | None = None
+    value_num: float | None = None
+    level: str | None = None
+    null_reason: str | None = None
+
+
+def label_key(text: str) -> str:
+    """The form labels are matched in: accents, case, spacing and punctuation dropped, "+" kept
+    as "plus" (« FranceConnect + » ≠ « FranceConnect »). « – », « - » and "" give ""."""
+    text = strip_accents(text.replace("\u2019", "'")).lower().replace("+", "plus")
+    return re.sub(r"[^a-z0-9]+", "", text)
+
+
+def read_labels(path: Path = LABELS_FILE) -> dict[str, dict[str, Label]]:
+    """The label table (indicator, label, value_text, value_num, level, null_reason): indicator
+    (or "*") → label_key → Label. A row is either a value or a null reason; a malformed row is a
+    ValueError naming the file, the row and the rule. Extend the shipped table
+    `transforms/reference/observatoire_labels.csv` when an edition brings a new label."""
+    table: dict[str, dict[str, Label]] = {}
+    with path.open(encoding="utf-8", newline="") as handle:
+        for line, row in enumerate(csv.DictReader(handle), start=2):
+            label = _label_row(row, f"{path.name}:{line}")
+            found = table.setdefault(label.indicator, {})
+            key = label_key(label.label)
+            if key in found and found[key] != label:
+                raise ValueError(f"{path.name}:{line}: label {label.label!r} already described")
+            found[key] = label
+    return table
+
+
+def _label_row(row: dict[str, str | None], where: str) -> Label:
+    def cell(name: str) -> str | None:
+        return (row.get(name) or "").strip() or None
+
+    indicator, text = cell("indicator"), row.get("label")
+    number = cell("value_num")
+    label = Label(
+        indicator=indicator or "",
+        label=(text or "").strip(),
+        value_text=cell("value_text"),
+        value_num=float(number) if number else None,
+        level=cell("level"),
+        null_reason=cell("null_reason"),
+    )
+    if label.indicator != "*" and label.indicator not in INDICATORS:
+        raise ValueError(f"{where}: unknown indicator {indicator!r}")
+    if label.level is not None and label.level not in LEVELS:
+        raise ValueError(f"{where}: level must be one of {', '.join(LEVELS)}")
+    if label.null_reason is not None and label.null_reason not in NULL_REASONS:
+        raise ValueError(f"{where}: null_reason must be one of {', '.join(NULL_REASONS)}")
+    has_value = label.value_text is not None or label.value_num is not None
+    if has_value == (label.null_reason is not None):
+        raise ValueError(f"{where}: a label has either a value or a null_reason, not both")
+    if label.indicator == "*" and has_value:
+        raise ValueError(f"{where}: labels of every indicator (*) can only be null reasons")
+    return label
+
+
+@cache
+def labels() -> dict[str, dict[str, Label]]:
+    """The shipped label table (read once)."""
+    return read_labels()
+
+
+def status_codes() -> dict[str, tuple[str, ...]]:
+    """Indicator → the codes its labels decode to, in table order."""
+    codes: dict[str, tuple[str, ...]] = {}
+    for indicator, found in labels().items():
+        values = [label.value_text for label in found.values() if label.value_text]
+        if indicator != "*" and values:
+            codes[indicator] = tuple(dict.fromkeys(values))
+    return codes
+
+
+STATUS_CODES: dict[str, tuple[str, ...]] = status_codes()
 
 DECODED_SCHEMA: dict[str, Any] = {
     "edition_id": pl.Utf8,

@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 
 from transforms.errors import SourceFormatError
+from transforms.observatoire.editions import data_period
 from transforms.observatoire.indicators import INDICATOR_COLUMNS
 from transforms.readers import decode_text, normalise_header, sniff_delimiter
 
@@ -98,6 +99,9 @@ COLUMN_ALIASES: dict[str, str] = {
     "simplicite": "clarity",
     "niveau_autonomie": "autonomy",
     "niveau_d_autonomie": "autonomy",
+    "autonomie": "autonomy",
+    "taux_autonomie": "autonomy",
+    "taux_d_autonomie": "autonomy",
     "aide_joignable": "help_reachable",
     "joignabilite": "help_reachable",
     "aide_efficace": "help_efficiency",
@@ -152,6 +156,8 @@ class EditionTable:
 
     `frame` columns: `source_row` (1-based sheet row), the identity columns, one column per
     canonical indicator (null when the edition lacks it; see `header_map`), `extra` (JSON text).
+    `data_period`: the quarter the data covers ("2025-Q3"), when the sheet name or a title row
+    names it (see `editions.data_period`); the edition itself is its publication month.
     """
 
     frame: pl.DataFrame
@@ -159,6 +165,8 @@ class EditionTable:
     unknown_columns: list[str] = field(default_factory=list)
     file: str = ""
     header_row: int = 1
+    sheet: str | None = None
+    data_period: str | None = None
 
     @property
     def present_columns(self) -> set[str]:
@@ -191,13 +199,14 @@ def render_cell(value: Any) -> str | None:
     return text if text.strip() else None
 
 
-def _read_spreadsheet(path: Path) -> list[list[str | None]]:
+def _read_spreadsheet(path: Path) -> tuple[str, list[list[str | None]]]:
     from python_calamine import CalamineWorkbook
 
     try:
         workbook = CalamineWorkbook.from_path(str(path))
         if not workbook.sheet_names:
             raise SourceFormatError(path.name, "file_not_empty", "the workbook has no sheet")
+        name = workbook.sheet_names[0]
         rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
     except SourceFormatError:
         raise
@@ -205,7 +214,7 @@ def _read_spreadsheet(path: Path) -> list[list[str | None]]:
         raise SourceFormatError(
             path.name, "file_parseable", f"not a readable spreadsheet: {exc}"
         ) from exc
-    return [[render_cell(cell) for cell in row] for row in rows]
+    return name, [[render_cell(cell) for cell in row] for row in rows]
 
 
 def _read_delimited(path: Path) -> list[list[str | None]]:
@@ -228,6 +237,11 @@ def _is_zip(path: Path) -> bool:
 
 def read_rows(path: Path) -> list[list[str | None]]:
     """Every row of the first sheet (or of the CSV) as text cells, row i = sheet row i + 1."""
+    return read_sheet(path)[1]
+
+
+def read_sheet(path: Path) -> tuple[str | None, list[list[str | None]]]:
+    """(name of the first sheet, None for a CSV; its rows as in `read_rows`)."""
     if not path.exists():
         raise SourceFormatError(path.name, "file_parseable", "the file does not exist")
     if path.stat().st_size == 0:
@@ -235,7 +249,7 @@ def read_rows(path: Path) -> list[list[str | None]]:
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm", ".xls", ".ods") or _is_zip(path):
         return _read_spreadsheet(path)
-    return _read_delimited(path)
+    return None, _read_delimited(path)
 
 
 def _find_header(rows: list[list[str | None]], file: str) -> int:
@@ -276,7 +290,7 @@ def read_edition(path: Path) -> EditionTable:
     footer) are skipped.
     """
     path = Path(path)
-    rows = read_rows(path)
+    sheet, rows = read_sheet(path)
     if not any(any(cell is not None for cell in row) for row in rows):
         raise SourceFormatError(path.name, "file_not_empty", "the first sheet is empty")
     header_index = _find_header(rows, path.name)
@@ -331,4 +345,13 @@ def read_edition(path: Path) -> EditionTable:
         unknown_columns=unknown,
         file=path.name,
         header_row=header_index + 1,
+        sheet=sheet,
+        data_period=_data_period(sheet, rows[:header_index]),
     )
+
+
+def _data_period(sheet: str | None, title_rows: list[list[str | None]]) -> str | None:
+    """The quarter the sheet name names (« Chiffres VDE T3-25 »), else the title rows above
+    the header."""
+    texts = [sheet, *(cell for row in title_rows for cell in row if cell)]
+    return next((found for text in texts if (found := data_period(text))), None)
