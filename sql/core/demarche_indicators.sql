@@ -1,5 +1,5 @@
 -- Every indicator of every démarche in every edition in force, decoded. Vocabulary (see
--- transforms/observatoire.py INDICATORS): online_status, volume_total, volume_online,
+-- transforms/observatoire/indicators.py INDICATORS): online_status, volume_total, volume_online,
 -- digital_uptake, satisfaction, handicap, accessibility_rate, accessibility_declaration_date,
 -- clarity, autonomy, help_reachable, help_efficiency, franceconnect, dlnuf, uptime,
 -- response_time_ms. A cell whose value is unknown stays here with null_reason 'valeur_inconnue'
