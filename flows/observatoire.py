@@ -287,9 +287,8 @@ class RunReport:
         for s in self.summaries:
             for key, count in s.changes.items():
                 if key.startswith(UNKNOWN_LABEL):
-                    unknown[key.removeprefix(UNKNOWN_LABEL)] = count + unknown.get(
-                        key.removeprefix(UNKNOWN_LABEL), 0
-                    )
+                    label = key.removeprefix(UNKNOWN_LABEL)
+                    unknown[label] = unknown.get(label, 0) + count
         if unknown:
             lines += ["", "Unknown labels (quarantined cells; describe them in "
                       "transforms/reference/observatoire_labels.csv):"]  # fmt: skip
