@@ -22,7 +22,7 @@ from flows.execution import SourceChecksum
 from flows.live import LoadFailed, fetch_live, record_attempt
 from flows.lock import holds_warehouse
 from flows.pipeline import Item, Loaded, LoadRefused, Source, load_items
-from flows.report import LoadSummary, RunReport
+from flows.report import UNKNOWN_LABEL, LoadSummary, RunReport
 from fsdata import datagouv
 from fsdata.config import Settings, load_settings
 from transforms.errors import SourceFormatError
@@ -30,8 +30,10 @@ from transforms.observatoire import (
     SUITE_PARAMETERS,
     Edition,
     ParsedEdition,
+    describe_unknown_labels,
     edition_from_id,
     edition_from_name,
+    load_renames,
     parse_edition,
 )
 from warehouse import observatoire as store
@@ -48,7 +50,7 @@ EDITION_KEY = ("sha256", "edition", "renames_path")
 
 @task(name="parse observatoire", cache_policy=SourceChecksum(inputs=EDITION_KEY))
 def parse(file: Path, sha256: str, edition: Edition, renames_path: Path | None) -> ParsedEdition:
-    return parse_edition(file, edition, renames_path)
+    return parse_edition(file, edition, load_renames(renames_path))
 
 
 @task(
@@ -106,6 +108,7 @@ def write(con: duckdb.DuckDBPyConnection, loaded: Loaded) -> None:
         demarches=demarches,
         indicators=cells,
         quarantined=loaded.rows.quarantined,
+        data_period=parsed.data_period,
     )
 
 
@@ -119,17 +122,25 @@ def summarize(con: duckdb.DuckDBPyConnection, loaded: Loaded, _: Any) -> tuple[s
         [q for q in loaded.rows.quarantined if "indicator" not in q["record"]]
     )
     n_demarches = loaded.rows.rows_read - demarches.height
+    parsed: ParsedEdition = loaded.parsed
     message = (
         f"published edition {edition.edition_id} ({edition.label}) from "
         f"{loaded.item.display_name}: {demarches.height} démarches, {n_values} indicator "
         f"values, {n_cells} quarantined cells, {n_demarches} quarantined démarches"
+        + (f"; data of {parsed.data_period}" if parsed.data_period else "")
+        + (f"; {describe_unknown_labels(parsed.unknown_labels)}" if parsed.unknown_labels else "")
     )
     return message, {
         "démarches": demarches.height,
         "indicator values": n_values,
         "quarantined cells": n_cells,
         "quarantined démarches": n_demarches,
-        "unknown columns": len(loaded.parsed.unknown_columns),
+        "unknown columns": len(parsed.unknown_columns),
+        "unknown labels": len(parsed.unknown_labels),
+        **{
+            f"{UNKNOWN_LABEL}{label.column}: {label.label!r}": label.count
+            for label in parsed.unknown_labels
+        },
     }
 
 

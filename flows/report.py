@@ -16,6 +16,9 @@ from prefect.runtime import flow_run
 from fsdata.config import Settings
 from warehouse.db import connect
 
+# A load's `changes` key counting one unknown label of a vocabulary ("unknown label: Prise en
+# compte Handicap: 'Conforme'"): the run's report lists each once with its count.
+UNKNOWN_LABEL = "unknown label: "
 # A run's status is the most telling of its loads' statuses.
 STATUS_PRECEDENCE = ("published", "rejected", "failed", "unchanged", "skipped")
 
@@ -129,6 +132,16 @@ class RunReport:
         if warnings:
             lines += ["", "| warning rule | count |", "|---|---:|"]
             lines += [f"| {rule} | {count} |" for rule, count in sorted(warnings.items())]
+        unknown: dict[str, int] = {}
+        for s in self.summaries:
+            for key, count in s.changes.items():
+                if key.startswith(UNKNOWN_LABEL):
+                    label = key.removeprefix(UNKNOWN_LABEL)
+                    unknown[label] = unknown.get(label, 0) + count
+        if unknown:
+            lines += ["", "Unknown labels (quarantined cells: describe them in the source's "
+                      "label table):"]  # fmt: skip
+            lines += [f"- {label} × {count}" for label, count in unknown.items()]
         if self.skipped:
             lines += ["", "Resources skipped:", *(f"- {item}" for item in self.skipped)]
         return "\n".join(lines)

@@ -12,13 +12,13 @@ import duckdb
 import numpy as np
 import polars as pl
 import pytest
-from flows.pipeline import LoadRefused
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from flows.communes import communes
 from flows.coverage import coverage
 from flows.espaces import espaces
+from flows.pipeline import LoadRefused
 from fsdata.cli import EXIT_REFUSED, main
 from fsdata.config import sample_path
 from transforms.coverage import haversine_km, km_within_minutes, nearest_espaces

@@ -11,14 +11,14 @@ from typing import Any
 
 import duckdb
 import pytest
-from flows.pipeline import LoadFailed, LoadRefused
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
 from flows.demo import load_samples
 from flows.espaces import espaces
-from fsdata.fetch import modified_day
+from flows.pipeline import LoadFailed, LoadRefused
 from fsdata.config import sample_path
+from fsdata.fetch import modified_day
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 

@@ -13,11 +13,11 @@ from uuid import UUID
 
 import duckdb
 import pytest
-from flows.pipeline import LoadRefused
 
 from flows.espaces import espaces
 from flows.espaces import parse as espaces_parse
 from flows.execution import SourceChecksum, package_fingerprint
+from flows.pipeline import LoadRefused
 from fsdata.cli import main
 from fsdata.config import sample_path
 

@@ -26,13 +26,13 @@ from typing import Any
 
 import duckdb
 import pytest
-from flows.pipeline import LoadFailed, LoadRefused
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
 from flows.communes import communes
 from flows.espaces import espaces
 from flows.observatoire import observatoire
+from flows.pipeline import LoadFailed, LoadRefused
 from fsdata.config import sample_path
 
 SAMPLE_2024 = sample_path("espaces", "liste-fs-20240801.csv")

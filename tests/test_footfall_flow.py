@@ -16,10 +16,10 @@ from typing import Any
 import duckdb
 import polars as pl
 import pytest
-from flows.demo import load_samples
-from flows.pipeline import LoadRefused
 
+from flows.demo import load_samples
 from flows.footfall import footfall
+from flows.pipeline import LoadRefused
 from fsdata.config import sample_path
 
 DEMO = sample_path("footfall", "footfall-SYNTHETIC-demo.csv")

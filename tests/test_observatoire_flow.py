@@ -13,13 +13,13 @@ from typing import Any
 
 import duckdb
 import pytest
-from flows.pipeline import LoadRefused
 from pytest_httpserver import HTTPServer
 from python_calamine import CalamineWorkbook
 from werkzeug import Request, Response
 
 from flows.demo import load_samples
 from flows.observatoire import observatoire
+from flows.pipeline import LoadRefused
 from fsdata.config import sample_path
 
 SAMPLES = sample_path("observatoire")

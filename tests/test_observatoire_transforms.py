@@ -505,13 +505,19 @@ def test_percent_scale_is_decided_for_each_column_of_the_edition() -> None:
         ("30", 30.0, None, "red"),
         ("Oui", 100.0, "oui", "green"),
         ("Partiel", None, "partiel", "orange"),
-        ("Non", None, "non", "red"),
     ],
 )
 def test_accessibility(raw: str, value: float | None, text: str | None, level: str) -> None:
     # A second cell above 1 fixes the column on 0–100.
     [row, _] = decoded("accessibility_rate", [raw, "60"])
     assert (row["value_num"], row["value_text"], row["level"]) == (value, text, level)
+
+
+@pytest.mark.parametrize("raw", ["Non", "non", " NON "])
+def test_rgaa_non_is_no_audit_never_a_number(raw: str) -> None:
+    [row, _] = decoded("accessibility_rate", [raw, "0,6"])
+    assert (row["value_num"], row["value_text"], row["level"]) == (None, None, None)
+    assert (row["null_reason"], row["decode_issue"]) == ("sans_audit", None)
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
 from flows.lock import WarehouseBusy, warehouse_lock
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,10 +9,10 @@ from typing import Any
 
 import duckdb
 import pytest
-from flows.demo import load_samples
-from flows.pipeline import LoadRefused
 
+from flows.demo import load_samples
 from flows.partners import partners
+from flows.pipeline import LoadRefused
 from fsdata.config import sample_path
 from transforms.observatoire import decode_indicators, demarches, edition_from_name, read_edition
 from transforms.partners import (
@@ -200,7 +200,6 @@ def _expected_coverage() -> dict[str, tuple[int, int, float | None]]:
 def test_promise_tracker_matches_the_observatory_files(
     prefect_server: None, tmp_path: Path
 ) -> None:
-    observatoire = pytest.importorskip("flows.observatoire")
     home = tmp_path / "home"
     partners(home=str(home))
     load_samples(str(home), "observatoire")

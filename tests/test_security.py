@@ -14,11 +14,11 @@ from typing import Any
 
 import duckdb
 import pytest
-from flows.pipeline import LoadFailed
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from flows.espaces import espaces
+from flows.pipeline import LoadFailed
 from fsdata.config import sample_path
 from fsdata.fetch import FetchRefused, TransientFetchError, check_url_allowed, fetch
 from warehouse.archive import archive, archive_path

@@ -96,14 +96,18 @@ def publish_edition(
     demarches: pl.DataFrame,
     indicators: pl.DataFrame,
     quarantined: list[dict[str, Any]],
+    data_period: str | None = None,
 ) -> None:
     """Write one validated edition (the caller commits; the model graph then rebuilds the core
     tables and marts from every edition in force)."""
     con.execute(
         """
-        insert into raw.observatoire_editions values
+        insert into raw.observatoire_editions (
+            load_id, edition_id, edition_date, label, generation, number, source_file, sha256,
+            header_row, header_map, unknown_columns, data_period
+        ) values
             ($load_id, $edition_id, $edition_date, $label, $generation, $number, $source_file,
-             $sha256, $header_row, $header_map, $unknown_columns)
+             $sha256, $header_row, $header_map, $unknown_columns, $data_period)
         """,
         {
             "load_id": load_id,
@@ -117,6 +121,7 @@ def publish_edition(
             "header_row": header_row,
             "header_map": json.dumps(header_map, ensure_ascii=False),
             "unknown_columns": unknown_columns,
+            "data_period": data_period,
         },
     )
     _insert(con, "raw.observatoire_demarches", demarches.select(DEMARCHE_COLUMNS), load_id)

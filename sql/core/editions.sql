@@ -45,6 +45,7 @@ loads as (
 select
     editions.edition_id,
     editions.edition_date,
+    editions.data_period,
     editions.label,
     editions.generation,
     editions.number,
@@ -69,6 +70,7 @@ order by editions.edition_date;
 comment on table core.editions is 'Éditions de l''Observatoire de la qualité des démarches en ligne chargées dans l''entrepôt : une ligne par édition (le dernier fichier chargé pour une édition la remplace).';
 comment on column core.editions.edition_id is 'Identifiant de l''édition, AAAA-MM (mois de publication).';
 comment on column core.editions.edition_date is 'Date de l''édition : premier jour de son mois de publication.';
+comment on column core.editions.data_period is 'Période couverte par les données de l''édition, AAAA-Qn (trimestre : « T3-25 » dans le nom de la feuille donne 2025-Q3), vide quand le fichier ne la nomme pas.';
 comment on column core.editions.label is 'Libellé de l''édition, par exemple « Édition 11 — octobre 2025 ».';
 comment on column core.editions.generation is 'Génération de l''observatoire : v1 (éditions trimestrielles 2019–2022) ou v2 (éditions numérotées depuis 2023).';
 comment on column core.editions.number is 'Numéro de l''édition (v2), vide pour la v1.';

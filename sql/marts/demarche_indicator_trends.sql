@@ -6,6 +6,11 @@
 -- - share_accessible: accessibility_rate at 100 % (a rate of 100 or « Oui »), among démarches
 --   with a rate or a word (Oui / Partiel / Non);
 -- - share_franceconnect: franceconnect or franceconnect_plus, among démarches with a value;
+-- - share_compliance_full / _partial / _none: accessibility compliance (indicator handicap) by
+--   level — green (Totale, or Oui in older editions), orange (Partielle / Partiel), red (Non
+--   conforme / Non) — among the démarches with a level (n_compliance);
+-- - share_declaration_expired: accessibility declarations marked « (périmée) » (level red)
+--   among the démarches with a declaration date (n_declaration);
 -- - medians over the démarches with a value (the mean of the two middle values for an even count).
 create schema if not exists marts;
 
@@ -41,7 +46,13 @@ wide as (
         bool_or(cells.value_num >= 100) filter (where cells.indicator = 'accessibility_rate')
             as accessible,
         max(cells.value_text) filter (where cells.indicator = 'franceconnect') as franceconnect,
-        max(cells.value_num) filter (where cells.indicator = 'dlnuf') as dlnuf
+        max(cells.value_num) filter (where cells.indicator = 'dlnuf') as dlnuf,
+        max(cells.level) filter (where cells.indicator = 'handicap') as compliance,
+        max(cells.value_num) filter (where cells.indicator = 'autonomy') as autonomy,
+        max(cells.value_text) filter (where cells.indicator = 'accessibility_declaration_date')
+            as declaration_date,
+        bool_or(cells.level = 'red')
+            filter (where cells.indicator = 'accessibility_declaration_date') as declaration_expired
     from demarches
     left join cells using (edition_id, demarche_id)
     group by all
@@ -78,7 +89,19 @@ figures as (
         round(100.0 * count(*) filter (where franceconnect in ('franceconnect', 'franceconnect_plus'))
             / nullif(count(franceconnect), 0), 2) as share_franceconnect,
         round(100.0 * count(*) filter (where dlnuf <= 1)
-            / nullif(count(dlnuf), 0), 2) as share_dlnuf_optimal
+            / nullif(count(dlnuf), 0), 2) as share_dlnuf_optimal,
+        count(compliance) as n_compliance,
+        round(100.0 * count(*) filter (where compliance = 'green')
+            / nullif(count(compliance), 0), 2) as share_compliance_full,
+        round(100.0 * count(*) filter (where compliance = 'orange')
+            / nullif(count(compliance), 0), 2) as share_compliance_partial,
+        round(100.0 * count(*) filter (where compliance = 'red')
+            / nullif(count(compliance), 0), 2) as share_compliance_none,
+        count(autonomy) as n_autonomy,
+        median(autonomy) as median_autonomy,
+        count(declaration_date) as n_declaration,
+        round(100.0 * count(*) filter (where declaration_date is not null and declaration_expired)
+            / nullif(count(declaration_date), 0), 2) as share_declaration_expired
     from scoped
     group by all
 ),
@@ -125,3 +148,11 @@ comment on column marts.demarche_indicator_trends.share_accessible is 'Part (%) 
 comment on column marts.demarche_indicator_trends.n_franceconnect is 'Démarches dont l''identification FranceConnect est renseignée.';
 comment on column marts.demarche_indicator_trends.share_franceconnect is 'Part (%) des démarches proposant FranceConnect ou FranceConnect+ parmi celles où l''information est renseignée.';
 comment on column marts.demarche_indicator_trends.share_dlnuf_optimal is 'Part (%) des démarches au niveau optimal « dites-le-nous une fois » (0 ou 1 champ pré-remplissable non pré-rempli).';
+comment on column marts.demarche_indicator_trends.n_compliance is 'Démarches dont la prise en compte du handicap (conformité d''accessibilité) est renseignée.';
+comment on column marts.demarche_indicator_trends.share_compliance_full is 'Part (%) des démarches totalement conformes (« Totale », ou « Oui » dans les anciennes éditions) parmi celles dont la conformité est renseignée.';
+comment on column marts.demarche_indicator_trends.share_compliance_partial is 'Part (%) des démarches partiellement conformes (« Partielle » ou « Partiel ») parmi celles dont la conformité est renseignée.';
+comment on column marts.demarche_indicator_trends.share_compliance_none is 'Part (%) des démarches non conformes (« Non conforme » ou « Non ») parmi celles dont la conformité est renseignée.';
+comment on column marts.demarche_indicator_trends.n_autonomy is 'Démarches ayant un niveau d''autonomie.';
+comment on column marts.demarche_indicator_trends.median_autonomy is 'Médiane du niveau d''autonomie (%, publié comme taux 0–1).';
+comment on column marts.demarche_indicator_trends.n_declaration is 'Démarches ayant une date de publication de déclaration d''accessibilité.';
+comment on column marts.demarche_indicator_trends.share_declaration_expired is 'Part (%) des déclarations d''accessibilité marquées « périmée » parmi les démarches ayant une date de déclaration.';

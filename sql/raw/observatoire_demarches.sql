@@ -1,4 +1,4 @@
--- The démarches of every accepted observatory edition as read by transforms/observatoire.py:
+-- The démarches of every accepted observatory edition as read by transforms/observatoire/:
 -- one row per source row. `title_norm` and `title_aliases` (every normalised title the démarche
 -- has had through the rename table, oldest first) let staging carry an identifier found in one
 -- edition to editions that have none.

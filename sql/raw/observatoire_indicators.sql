@@ -1,5 +1,5 @@
 -- The decoded cells of every accepted observatory edition: one row per démarche (source_row)
--- and indicator, as decoded by transforms/observatoire.py (decode_indicators).
+-- and indicator, as decoded by transforms/observatoire/decoding.py (decode_indicators).
 create schema if not exists raw;
 
 create table if not exists raw.observatoire_indicators (

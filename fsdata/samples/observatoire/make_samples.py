@@ -7,7 +7,8 @@ extras (openpyxl, odfpy). The cell contents are deterministic: no randomness, no
   headers ("Réalisable En Ligne", "Tx_Recours_Demat"…), rates as fractions 0–1, no identifier;
 - `observatoire-2-edition-11-octobre-2025-.xlsx`: a v2 edition, two title rows above the header,
   rates 0–100, notes "X / 10" with comma decimals, « À venir », a declaration date "(périmée)",
-  an unknown column;
+  an unknown column, the 2025 compliance labels (Totale / Partielle / Non conforme), autonomy as
+  a 0–1 rate, a sheet naming the data's quarter (« Chiffres VDE T3-25 (octobre-25) »);
 - `observatoire-2-edition-13-avril-2026-.ods`: the next v2 edition, headers renamed
   (Taux_RGAA_Publie, "Statut En ligne"…), démarche 1007 renamed (same ID_Demarche);
 - `demarche_renames.csv`: the rename linking a v1 title to its v2 title (no ID in v1).
@@ -353,7 +354,8 @@ def _v2_values(edition: int) -> list[dict[str, Any]]:
                 "rgaa": [75, 100, 30, 52, 100, 45, 60, 100, 80, 20, 10, 5, 100, "Non applicable"][
                     index
                 ],
-                "handicap": v1[6],
+                # The 2025 format's accessibility compliance labels.
+                "handicap": {"Oui": "Totale", "Partiel": "Partielle", "Non": "Non conforme"}[v1[6]],
                 "franceconnect": ["FranceConnect +", "FranceConnect", "franceconnect", "Non"][
                     index % 4
                 ],
@@ -497,7 +499,7 @@ def _v2_rows(edition: int) -> list[list[Any]]:
                 values["rgaa"],
                 values["date"],
                 values["clarity"],
-                ["Élevé", "Moyen", "Faible"][index % 3],
+                [0.81, 0.63, 0.42][index % 3] if values["help_reachable"] != "À venir" else "–",
                 values["help_reachable"],
                 values["help_efficiency"],
                 values["franceconnect"],
@@ -522,7 +524,7 @@ def write_v2_xlsx(path: Path, edition: int) -> None:
 
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = "Démarches"
+    sheet.title = "Chiffres VDE T3-25 (octobre-25)"
     sheet.append(TITLE_ROWS[0])
     sheet.append([TITLE_ROWS[1][0].format(number=edition)])
     sheet.append([])
@@ -540,7 +542,7 @@ def write_v2_ods(path: Path, edition: int) -> None:
     from odf.text import P
 
     document = OpenDocumentSpreadsheet()
-    table = Table(name="Démarches")
+    table = Table(name="Chiffres VDE T1-26 (avril-26)")
 
     def add_row(values: list[Any]) -> None:
         row = TableRow()
