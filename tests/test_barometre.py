@@ -384,18 +384,17 @@ def test_the_release_carries_the_series_the_reconciliation_and_the_attribution(
     tmp_path: Path,
 ) -> None:
     import json
+    import subprocess
+    import sys
 
-    from warehouse.db import finish_load
     from warehouse.release import publish
 
     exports = tmp_path / "exports"
     with connect(tmp_path / "warehouse.duckdb") as con:
-        load_listing(
-            con, sample_path("espaces", "france_services_20200312.geojson"), date(2020, 3, 12)
-        )
+        sample = sample_path("espaces", "france_services_20200312.geojson")
+        load_listing(con, sample, date(2020, 3, 12))
         load_barometre(con, [national(tmp_path), synthese(tmp_path)])
         con.execute("update meta.loads set status = 'published', finished_at = current_timestamp")
-        finish_load(con, 2, "published", "published the baromètre", rows_loaded=4)
         publish(con, exports, "barometre", {"source": "barometre", "status": "published"})
         package = json.loads((exports / "datapackage.json").read_text("utf-8"))
     paths = {r["path"] for r in package["resources"]}
@@ -408,9 +407,17 @@ def test_the_release_carries_the_series_the_reconciliation_and_the_attribution(
     assert reconciliation.height == 3
     row = reconciliation.filter(pl.col("date") == "2020-02-29").row(0, named=True)
     assert (row["official_value"], row["listing_compared"], row["flag"]) == (534, 7, "differs")
-    titles = [s["title"] for s in package["sources"]]
-    attribution = [t for t in titles if t.startswith("Baromètre des résultats")]
-    assert attribution and "Etalab / DINUM" in attribution[0]
-    assert "https://www.data.gouv.fr/fr/datasets/barometre-des-resultats-de-laction-publique/" in {
-        s["path"] for s in package["sources"]
-    }
+    sources = {s["path"]: s["title"] for s in package["sources"]}
+    url = "https://www.data.gouv.fr/fr/datasets/barometre-des-resultats-de-laction-publique/"
+    assert sources[url].startswith(
+        "Baromètre des résultats de l'action publique — Etalab / DINUM, data.gouv.fr"
+    )
+    # the package validates (types, primary keys unique and present), offline
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("frictionless")), "validate", "datapackage.json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=exports,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
