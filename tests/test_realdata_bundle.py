@@ -77,3 +77,69 @@ def test_the_bundle_rebuilds_identically_from_the_published_files(
     for path in written:
         relative = path.relative_to(tmp_path)
         assert path.read_bytes() == (realdata.data_dir() / relative).read_bytes(), relative
+
+
+def test_the_bundled_history_loads_as_declared_and_reconciles(tmp_path: Path) -> None:
+    """Every listing as the declaration says (refused, date, row-count option), then the
+    baromètre: the 13 snapshot dates, and 856 = 856 at the 2020 date."""
+    import polars as pl
+
+    from expectations.runner import validate
+    from fsdata.config import Settings
+    from transforms.barometre import read_barometre
+    from transforms.errors import SourceFormatError
+    from transforms.espaces import parse_listing
+    from warehouse import barometre, espaces
+    from warehouse.db import begin_load, connect, transaction
+
+    settings = Settings()
+    previous_rows = None
+    with connect(tmp_path / "warehouse.duckdb") as con:
+        for entry in realdata.files("espaces"):
+            path = realdata.extract(entry, tmp_path / "files")
+            try:
+                frame = parse_listing(path)
+            except SourceFormatError as refused:
+                assert refused.rule == entry.refused_by, entry.name
+                continue
+            assert entry.refused_by is None, entry.name
+            # the row-count guard against the snapshot before (the loads go oldest first)
+            if previous_rows is not None:
+                within = (
+                    previous_rows * (1 - settings.row_count_max_fall)
+                    <= frame.height
+                    <= previous_rows * settings.row_count_max_rise
+                )
+                assert within != bool(entry.options.get("accept_row_count")), entry.name
+            previous_rows = frame.height
+            frame = frame.with_columns(pl.lit([], dtype=pl.List(pl.String)).alias("quality_flags"))
+            with transaction(con):
+                load_id = begin_load(con, "espaces", as_of=entry.as_of)
+                espaces.publish_snapshot(
+                    con, load_id=load_id, as_of=entry.as_of, accepted=frame, quarantined=[]
+                )
+        snapshots = con.execute("select as_of from meta.snapshots order by 1").fetchall()
+        assert len(snapshots) == 13
+        for (day,) in snapshots:  # the espaces open each day are that day's listing
+            file = max(
+                e.name for e in realdata.files("espaces") if e.as_of == day and not e.refused_by
+            )
+            assert espaces.open_count(con, day) == parse_listing(tmp_path / "files" / file).height
+
+        frame = read_barometre([realdata.extract(e, tmp_path) for e in realdata.files("barometre")])
+        accepted, quarantined, _ = barometre.apply_validation(frame, validate(frame, "barometre"))
+        with transaction(con):
+            load_id = begin_load(con, "barometre")
+            barometre.publish_series(con, load_id=load_id, frame=accepted, quarantined=quarantined)
+        france = con.execute(
+            "select date, official_value, listing_date, listing_compared, flag "
+            "from marts.network_reconciliation where level = 'france' and date <= '2020-10-31' "
+            "order by date"
+        ).fetchall()
+    assert france[8] == (date(2020, 9, 30), 856.0, date(2020, 10, 12), 856, "agrees")
+    # the untyped listing of 2020-02-06 already held the 534 of the end of February
+    assert france[0] == (date(2020, 1, 31), 460.0, date(2020, 2, 6), 534, "differs")
+    assert [row[4] for row in france] == [
+        "differs", "agrees", "agrees", "agrees", "agrees", "agrees",
+        "listing_too_far", "agrees", "agrees", "agrees",
+    ]  # fmt: skip
