@@ -49,7 +49,8 @@ def national(folder: Path, rows: list[tuple[str, str]] | None = None) -> Path:
     values = rows or [("2020-01-31", "460.0"), ("2020-02-29", "534.0"), ("2020-09-30", "856.0")]
     other = [
         "Allonger le congé paternité,Nombre de pères,nb-peres-conge-paternite,national,"
-        "2020-01-31,74396.0,pères"
+        "2020-01-31,74396.0,pères",
+        fs_row("departemental", "2020-01-31", "5.0", "labellisations"),  # not France's row
     ]
     lines = other + [fs_row("national", day, value, "labellisations") for day, value in values]
     return write(folder, "detail-national.csv", NATIONAL_HEADER, lines)

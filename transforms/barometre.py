@@ -22,7 +22,6 @@ the check columns `expectations/barometre.json` reads.
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,14 +109,16 @@ def file_kind(file: str, header: Sequence[str]) -> FileKind:
     )
 
 
-def read_barometre(paths: Path | Iterable[Path], indicator: str = INDICATOR) -> pl.DataFrame:
+def read_barometre(
+    paths: str | Path | Iterable[str | Path], indicator: str = INDICATOR
+) -> pl.DataFrame:
     """One file or a set of baromètre files as one canonical frame of `indicator`'s rows.
 
     Refuses (SourceFormatError) a file that is not a baromètre file, one missing a required
     column, and a set with no row of the indicator at all (`indicator_present`). Unparseable
     dates and values stay as null (the suite rejects those rows).
     """
-    files = [paths] if isinstance(paths, Path) else list(paths)
+    files = [paths] if isinstance(paths, str | Path) else list(paths)
     if not files:
         raise ValueError("no baromètre file given")
     frames = [_read_file(Path(path), indicator) for path in files]
@@ -148,6 +149,9 @@ def _read_file(path: Path, indicator: str) -> pl.DataFrame:
     frame = table.with_row_index("source_row", offset=2).filter(
         column("id_indicateur") == indicator
     )
+    if kind.code_column is None:
+        # The national files say their mesh per row: only the national rows are France's.
+        frame = frame.filter(column("maille_geographique").str.to_lowercase() == "national")
     if kind.name == "synthese":
         # The published synthèse repeats rows: one target per indicator and date.
         frame = frame.unique(
@@ -159,7 +163,7 @@ def _read_file(path: Path, indicator: str) -> pl.DataFrame:
     if kind.code_column is None:
         code, label = pl.lit(FRANCE_CODE), pl.lit("France")
     else:
-        code = _code(column(kind.code_column), kind.level)
+        code = _code(column(kind.code_column))
         label = column(kind.label_column or kind.code_column)
     return frame.select(
         pl.lit("target" if kind.name == "synthese" else "observed").alias("kind"),
@@ -181,18 +185,11 @@ def _read_file(path: Path, indicator: str) -> pl.DataFrame:
     )
 
 
-def _code(expr: pl.Expr, level: str) -> pl.Expr:
+def _code(expr: pl.Expr) -> pl.Expr:
     """Pad numeric codes to two digits ("1" → "01"), upper-case Corsica ("2a" → "2A")."""
     text = expr.str.to_uppercase().str.replace(r"\.0$", "")
     padded = pl.when(text.str.contains(r"^\d$")).then("0" + text).otherwise(text)
     return pl.when(text == "").then(None).otherwise(padded)
-
-
-def _month_end(day: object) -> bool | None:
-    if day is None:
-        return None
-    assert hasattr(day, "year")
-    return day.day == calendar.monthrange(day.year, day.month)[1]  # type: ignore[attr-defined]
 
 
 def _with_checks(frame: pl.DataFrame) -> pl.DataFrame:
@@ -205,7 +202,7 @@ def _with_checks(frame: pl.DataFrame) -> pl.DataFrame:
         .then(pl.col("code").str.contains(_REGION))
         .otherwise(pl.col("code").str.contains(_DEPARTEMENT))
         .alias("code_recognised"),
-        pl.col("date").map_elements(_month_end, return_dtype=pl.Boolean).alias("date_is_month_end"),
+        (pl.col("date") == pl.col("date").dt.month_end()).alias("date_is_month_end"),
     )
     # A cumulative series never falls: each observed value against the previous parsed one
     # of its territory (targets and unparseable rows are not compared).
