@@ -23,7 +23,8 @@ from fsdata.config import Settings, load_settings
 from transforms.footfall import read_footfall
 from warehouse import footfall as store
 from warehouse.archive import sha256_of
-from warehouse.partners import catalogue_in_force, published_sha256
+from warehouse.db import published_sha256
+from warehouse.partners import catalogue_in_force
 
 SYNTHETIC_NOTE = "SYNTHETIC demo feed (invented figures, not real footfall)"
 # Months after the month of the run are refused: the key holds that month, not the day.
@@ -59,7 +60,7 @@ def catalogue(con: duckdb.DuckDBPyConnection, settings: Settings, item: Item) ->
     return {
         "month_of_run": date.today().replace(day=1),
         "aliases": in_force[0] if in_force else None,
-        "catalogue_sha256": published_sha256(con),
+        "catalogue_sha256": published_sha256(con, "partners"),
     }
 
 

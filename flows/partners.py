@@ -28,6 +28,7 @@ from transforms.partners import (
 )
 from warehouse import partners as store
 from warehouse.archive import sha256_of
+from warehouse.db import published_sha256
 
 
 @task(name="parse partners", cache_policy=SourceChecksum())
@@ -102,7 +103,7 @@ SOURCE = Source(
     writes=store.CATALOGUE_MODELS,
     write=write,
     summarize=summarize,
-    in_force=lambda con, item: store.published_sha256(con) == item.sha256,
+    in_force=lambda con, item: published_sha256(con, "partners") == item.sha256,
     split=keep_all,
 )
 

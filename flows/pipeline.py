@@ -45,7 +45,7 @@ from warehouse.db import (
     fetch_first,
     finish_load,
     record_validation,
-    refresh_models,
+    refresh_downstream,
     transaction,
 )
 
@@ -193,7 +193,7 @@ def _finish(source: Source, settings: Settings, pending: Pending) -> LoadSummary
         if status == "published":
             raw_path = archive(item.file, settings.raw_dir, source.name, _archive_date(item),
                                item.sha256)  # fmt: skip
-            refresh_models(con, _in_load(source), item.as_of)
+            refresh_downstream(con, source.writes, item.as_of)
         message, changes = source.summarize(con, loaded, written)
         for outcome in outcomes:
             record_validation(con, load_id, outcome.suite, results_as_rows(outcome))
@@ -219,11 +219,6 @@ def _finish(source: Source, settings: Settings, pending: Pending) -> LoadSummary
 
 def _archive_date(item: Item) -> date:
     return item.as_of or date.today()
-
-
-def _in_load(source: Source) -> list[graph.Model]:
-    """The models a load of `source` brings up to date in its own transaction."""
-    return [m for m in graph.refresh_plan(source.writes) if m.runs_in is None]
 
 
 def _summary(

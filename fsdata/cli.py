@@ -24,17 +24,21 @@ FLOWS = {
     "partners": "flows.partners:partners",
     "footfall": "flows.footfall:footfall",
     "coverage": "flows.coverage:coverage",
+    "barometre": "flows.barometre:barometre",
 }
 # What `refresh` can run: footfall has nothing to pull (it arrives as operators' files);
 # coverage is recomputed from the warehouse.
-REFRESHABLE = ("espaces", "observatoire", "communes", "partners", "coverage")
+REFRESHABLE = ("espaces", "observatoire", "communes", "partners", "barometre", "coverage")
 INGEST_OPTIONS = {
     "espaces": ("as_of", "accept_row_count"),
     "observatoire": ("edition",),
     "communes": ("vintage",),
     "partners": ("services",),
     "footfall": (),
+    "barometre": (),
 }
+# Sources a load of several files at once is one bundle of (the baromètre's files).
+MULTI_FILE = ("barometre",)
 REQUIRED_INGEST_OPTIONS = {"espaces": ("as_of",), "communes": ("vintage",)}
 
 
@@ -68,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
 
     ingest = commands.add_parser("ingest", parents=[common, accept], help="load a local file")
     ingest.add_argument("source", choices=tuple(INGEST_OPTIONS))
-    ingest.add_argument("file", type=Path)
+    ingest.add_argument("file", type=Path, nargs="+", help="the file (baromètre: the files)")
     ingest.add_argument("--as-of", help="espaces: the date the file is the listing of (YYYY-MM-DD)")
     ingest.add_argument("--edition", help="observatoire: the edition (YYYY-MM)")
     ingest.add_argument("--vintage", type=int, help="communes: the reference year (YYYY)")
@@ -90,15 +94,19 @@ def _flow(source: str) -> Any:
 
 def _ingest_arguments(args: argparse.Namespace) -> dict[str, Any] | str:
     """The flow's keyword arguments for `ingest`, or the reason they are incomplete."""
-    if not args.file.is_file():
-        return f"{args.file}: no such file"
+    if len(args.file) > 1 and args.source not in MULTI_FILE:
+        return f"ingest {args.source} takes one file"
+    for path in args.file:
+        if not path.is_file():
+            return f"{path}: no such file"
     for option in REQUIRED_INGEST_OPTIONS.get(args.source, ()):
         if getattr(args, option) is None:
             return f"ingest {args.source} needs --{option.replace('_', '-')}"
     for option in ("as_of", "edition", "vintage", "services"):
         if getattr(args, option) is not None and option not in INGEST_OPTIONS[args.source]:
             return f"ingest {args.source} takes no --{option.replace('_', '-')}"
-    kwargs: dict[str, Any] = {"file": str(args.file.resolve())}
+    files = [str(path.resolve()) for path in args.file]
+    kwargs: dict[str, Any] = {"file": files if args.source in MULTI_FILE else files[0]}
     for option in INGEST_OPTIONS[args.source]:
         value = getattr(args, option)
         if option == "accept_row_count":

@@ -23,6 +23,7 @@ DEFAULT_SOURCES = {
     "espaces": "https://www.data.gouv.fr/fr/datasets/r/31576dff-fd61-4de9-819f-32c2f880b142",
     "communes": "https://www.data.gouv.fr/api/1/datasets/r/f5df602b-3800-44d7-b2df-fa40a0350325",
     "observatoire": "https://www.data.gouv.fr/api/1/datasets/observatoire-de-la-qualite-des-demarches-en-ligne/",
+    "barometre": "https://www.data.gouv.fr/api/1/datasets/barometre-des-resultats-de-laction-publique/",
 }
 
 # Hosts a live source may be fetched from (redirects included). Loopback is accepted over

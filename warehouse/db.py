@@ -77,6 +77,15 @@ def refresh_models(
     return results
 
 
+def refresh_downstream(
+    con: duckdb.DuckDBPyConnection, writes: tuple[str, ...], from_date: date | None = None
+) -> dict[str, Any]:
+    """After a load wrote the models `writes`: bring up to date what the graph says follows,
+    except the models a derived flow brings up to date after the load commits."""
+    plan = [m for m in graph.refresh_plan(writes) if m.runs_in is None]
+    return refresh_models(con, plan, from_date)
+
+
 def _schema_fingerprint() -> str:
     parts = [repr(graph.MODELS)]
     parts += [sql_text(model.name) for model in graph.MODELS]
@@ -259,6 +268,22 @@ def record_quarantine(
             for item in items
         ],
     )
+
+
+def published_sha256(con: duckdb.DuckDBPyConnection, source: str) -> str | None:
+    """Checksum of the input of `source`'s latest publication: reference data and series
+    replaced as a whole are in force as their latest published load."""
+    row = fetch_first(
+        con.execute(
+            """
+            select sha256 from meta.loads
+            where source = $source and status = 'published'
+            order by load_id desc limit 1
+            """,
+            {"source": source},
+        )
+    )
+    return row[0] if row else None
 
 
 def set_snapshot(con: duckdb.DuckDBPyConnection, source: str, as_of: Any, load_id: int) -> None:

@@ -210,6 +210,17 @@ MODELS: tuple[Model, ...] = (
         feeds=("footfall",),
     ),
 )
+MODELS += (
+    # the official series (baromètre) reconciled with the espace history
+    Model("core/barometre", feeds=("barometre",)),
+    Model("core/barometre_targets", feeds=("barometre",)),
+    Model(
+        "marts/network_reconciliation",
+        reads=("core/barometre", "core/espaces", "core/ref_departements", "meta/tables"),
+        refresh=REBUILT,
+        feeds=("barometre",),
+    ),
+)
 MODEL_BY_NAME = {model.name: model for model in MODELS}
 
 

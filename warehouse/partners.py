@@ -16,7 +16,7 @@ import duckdb
 import polars as pl
 
 from transforms.partners import partner_for_administration
-from warehouse.db import fetch_first, insert_frame
+from warehouse.db import insert_frame
 
 SOURCE = "partners"
 PARTNER_COLUMNS = (
@@ -36,21 +36,6 @@ CATALOGUE_MODELS = (
     "core/official_figures",
 )
 CATALOGUE_TABLES = tuple(name.replace("/", ".") for name in CATALOGUE_MODELS)
-
-
-def published_sha256(con: duckdb.DuckDBPyConnection) -> str | None:
-    """Checksum of the catalogue in force: the latest published catalogue load."""
-    row = fetch_first(
-        con.execute(
-            """
-            select sha256 from meta.loads
-            where source = $source and status = 'published'
-            order by load_id desc limit 1
-            """,
-            {"source": SOURCE},
-        )
-    )
-    return row[0] if row else None
 
 
 def _extra_json(frame: pl.DataFrame, known: tuple[str, ...]) -> pl.Series:

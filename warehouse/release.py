@@ -190,6 +190,31 @@ DATASETS: tuple[Dataset, ...] = (
         ),
         extra=_footfall_readme,
     ),
+    Dataset(
+        "barometre",
+        "Baromètre des résultats : labellisations France services",
+        ("barometre", "espaces"),
+        (
+            Resource(
+                "barometre",
+                "core.barometre",
+                ("indicator_id", "level", "code", "date"),
+                "Série officielle des labellisations",
+            ),
+            Resource(
+                "barometre_targets",
+                "core.barometre_targets",
+                ("indicator_id", "level", "code", "target_date"),
+                "Cibles",
+            ),
+            Resource(
+                "network_reconciliation",
+                "marts.network_reconciliation",
+                ("date", "level", "code"),
+                "Rapprochement avec la liste des espaces",
+            ),
+        ),
+    ),
 )
 DATASET_BY_NAME = {d.name: d for d in DATASETS}
 
@@ -214,6 +239,10 @@ SOURCE_INFO: dict[str, tuple[str, str]] = {
     "footfall": (
         "Flux de fréquentation des opérateurs",
         "https://github.com/france-services-data/france-services-data",
+    ),
+    "barometre": (
+        "Baromètre des résultats de l'action publique — Etalab / DINUM, data.gouv.fr",
+        "https://www.data.gouv.fr/fr/datasets/barometre-des-resultats-de-laction-publique/",
     ),
 }
 LICENSE = {

@@ -1,0 +1,145 @@
+"""Source `barometre`: the Baromètre des résultats de l'action publique (Etalab / DINUM), the
+State's own monthly series of France services labellisations, national, by région and by
+département, with its target. One load is a set of the baromètre's files (national detail,
+synthèse, regional and departmental France services rows), read as one bundle."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+from prefect import flow, task
+
+from expectations.runner import ValidationOutcome, validate
+from flows.execution import SourceChecksum
+from flows.live import LoadFailed, fetch_live, record_attempt
+from flows.lock import holds_warehouse
+from flows.pipeline import Item, Loaded, LoadRefused, Source, load_items
+from fsdata import datagouv
+from fsdata.config import Settings, load_settings
+from transforms.barometre import read_barometre
+from warehouse import barometre as store
+from warehouse.archive import sha256_of
+from warehouse.db import published_sha256
+
+
+@task(name="parse barometre", cache_policy=SourceChecksum())
+def parse(file: Path, files: list[Path], sha256: str) -> pl.DataFrame:
+    return read_barometre(files)
+
+
+@task(
+    name="validate barometre",
+    cache_policy=SourceChecksum(packages=("transforms", "expectations")),
+)
+def validate_frame(parsed: pl.DataFrame, sha256: str) -> list[ValidationOutcome]:
+    return [validate(parsed, "barometre")]
+
+
+def write(con: duckdb.DuckDBPyConnection, loaded: Loaded) -> store.SeriesChanges:
+    return store.publish_series(
+        con,
+        load_id=loaded.load_id,
+        frame=loaded.rows.accepted,
+        quarantined=loaded.rows.quarantined,
+    )
+
+
+def summarize(
+    con: duckdb.DuckDBPyConnection, loaded: Loaded, changes: store.SeriesChanges
+) -> tuple[str, dict[str, int]]:
+    agreed = con.execute(
+        "select count(*) filter (where flag = 'agrees'), count(*) from marts.network_reconciliation"
+    ).fetchall()[0]
+    levels = ", ".join(f"{n} {level}" for level, n in changes.rows_by_level.items())
+    message = (
+        f"published the baromètre series up to {changes.latest_date} ({levels} rows, "
+        f"{changes.targets} target(s)); reconciliation: {agreed[0]} of {agreed[1]} official "
+        "counts agree with the espace history"
+    )
+    return message, {
+        **changes.rows_by_level,
+        "targets": changes.targets,
+        "replaced": changes.replaced,
+        "reconciled": int(agreed[1]),
+    }
+
+
+SOURCE = Source(
+    name="barometre",
+    suite="barometre",
+    parse=parse,
+    validate=validate_frame,
+    writes=("core/barometre", "core/barometre_targets"),
+    write=write,
+    summarize=summarize,
+    in_force=lambda con, item: published_sha256(con, "barometre") == item.sha256,
+)
+
+
+@flow(name="barometre", log_prints=True)
+@holds_warehouse
+def barometre(
+    home: str, config: str | None = None, file: str | list[str] | None = None
+) -> dict[str, Any]:
+    """Load baromètre files: the dataset's files from data.gouv.fr when `file` is None, else
+    the local file(s). Raises LoadRefused / LoadFailed when nothing was published."""
+    settings = load_settings(home, config)
+    if file is None:
+        files, fetched = _download(settings)
+    else:
+        files, fetched = [Path(f) for f in ([file] if isinstance(file, str) else file)], []
+    for path in files:
+        if not path.is_file():
+            raise LoadRefused(f"{path}: no such file")
+    digest = hashlib.sha256("".join(sorted(sha256_of(p) for p in files)).encode()).hexdigest()
+    item = Item(
+        files[0],
+        digest,
+        as_of=date.today(),
+        slot="the series in force",
+        display_name=", ".join(p.name for p in files),
+        options={"files": [p.name for p in files]},
+        parse_args={"files": files},
+    )
+    try:
+        return load_items(SOURCE, settings, [item]).summaries[0].to_dict()
+    finally:
+        for path in fetched:
+            path.unlink(missing_ok=True)
+
+
+def _download(settings: Settings) -> tuple[list[Path], list[Path]]:
+    """The dataset's CSV files of the baromètre's France services rows, downloaded."""
+    url = settings.source_url(SOURCE.name)
+    listing = fetch_live(settings, SOURCE.name, url, conditional=False)
+    assert listing is not None and listing.path is not None
+    try:
+        document = json.loads(listing.path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        message = f"{SOURCE.name}: the dataset listing is not JSON: {exc}"
+        record_attempt(settings, SOURCE.name, "failed", message, url=url)
+        raise LoadFailed(message) from exc
+    finally:
+        listing.path.unlink(missing_ok=True)
+    wanted = [
+        r for r in datagouv.resources(document)
+        if r.format == "csv" and r.file_name.startswith("barometre-resultats-")
+    ]  # fmt: skip
+    files = []
+    for resource in wanted:
+        fetched = fetch_live(settings, SOURCE.name, resource.url, conditional=False)
+        assert fetched is not None and fetched.path is not None
+        named = fetched.path.with_name(resource.file_name)
+        fetched.path.rename(named)
+        files.append(named)
+    if not files:
+        message = f"{SOURCE.name}: the dataset lists no baromètre CSV file"
+        record_attempt(settings, SOURCE.name, "failed", message, url=url)
+        raise LoadFailed(message)
+    return files, files
