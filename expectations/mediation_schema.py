@@ -24,18 +24,25 @@ never needs GX on pandas.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from transforms.mediation import enumeration, table_schema
 
 SUITE_FILE = Path(__file__).with_name("mediation.json")
-NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
-ISO_DATE = r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
+NUMBER = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$"
+ISO_DATE = r"^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])$"
 
 
 def _expectation(kind: str, kwargs: dict[str, Any], rule: str, rule_class: str) -> dict:
     return {"type": kind, "kwargs": kwargs, "meta": {"rule": rule, "rule_class": rule_class}}
+
+
+def without_captures(pattern: str) -> str:
+    """The pattern with its groups made non-capturing: same matches, and GX's pandas engine
+    (`str.contains`) warns about every capturing group."""
+    return re.sub(r"(?<!\\)\((?!\?)", "(?:", pattern)
 
 
 def _regex(column: str, regex: str, rule: str, rule_class: str) -> dict:
@@ -94,7 +101,8 @@ def derive_suite(schema: dict[str, Any]) -> dict[str, Any]:
         if "pattern" in constraints:
             pattern = constraints["pattern"]
             rule = f"{name}_in_list" if enumeration(pattern) else f"{name}_pattern"
-            expectations.append(_regex(name, f"^(?:{pattern})$", rule, broken))
+            anchored = f"^(?:{without_captures(pattern)})$"
+            expectations.append(_regex(name, anchored, rule, broken))
         if "maxLength" in constraints:
             regex = rf"^[\s\S]{{0,{int(constraints['maxLength'])}}}$"
             expectations.append(_regex(name, regex, f"{name}_max_length", broken))
