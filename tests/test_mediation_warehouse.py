@@ -23,6 +23,7 @@ from warehouse.coverage import update_nearest
 from warehouse.db import begin_load, connect, transaction
 from warehouse.espaces import RAW_COLUMNS, publish_snapshot
 from warehouse.mediation import publish_conseillers, publish_lieux
+from warehouse.mediation_marts import refresh_cross_source
 
 EXAMPLE = Path(__file__).parent / "fixtures" / "mediation" / "exemple-valide.csv"
 
@@ -241,6 +242,29 @@ def assert_described(con: duckdb.DuckDBPyConnection) -> None:
         "'mediation_coverage', 'conseillers_structures', 'commune_nearest_place')",
     )
     assert tables[0][0] == tables[0][1] > 0
+
+
+def test_networks_with_france_services_wait_for_the_listing_then_follow_it(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    load_communes(con)
+    file = lieux_file(tmp_path, "lieux.csv", [lieu("L1", "35002", 48.0, -1.3, "")])
+    load_lieux(con, file, date(2024, 9, 1))
+    networks = "select network, n_places from core.place_coverage_dates order by all"
+    assert rows(con, networks) == [("mediation", 1)]
+    load_espace(con, date(2024, 8, 1))  # a listing older than the lieux: it was open then
+    with transaction(con):
+        refresh_cross_source(con)
+    assert rows(con, networks) == [
+        ("france_services", 1),
+        ("france_services_mediation", 2),
+        ("mediation", 1),
+    ]
+    assert rows(
+        con,
+        "select place_id, distance_km from core.commune_nearest_place "
+        "where network = 'france_services_mediation' and code_insee = '35001'",
+    ) == [("fs:e1", 0.0)]
 
 
 def test_france_services_lieux_matched_to_espaces(

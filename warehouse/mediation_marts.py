@@ -24,6 +24,14 @@ from warehouse.db import fetch_first, insert_frame, run_model
 from warehouse.footfall import load_departements
 
 _DATES = "select as_of from meta.snapshots where source = 'mediation' order by as_of"
+# A network with France services is taken only from the first espace listing on: before it,
+# the warehouse does not know the espaces, and "none open" would be a false figure.
+_DATES_WITH_ESPACES = """
+    select as_of from meta.snapshots
+    where source = 'mediation'
+        and as_of >= (select min(as_of) from meta.snapshots where source = 'espaces')
+    order by as_of
+"""
 _LIEUX = """
     select 'lieu:' || lieu_id as espace_id, dep_code as insee_dep, valid_from, valid_to,
         latitude, longitude
@@ -37,11 +45,11 @@ _ESPACES = """
 """
 
 
-def _network(name: str, versions_sql: str) -> Network:
+def _network(name: str, dates_sql: str, versions_sql: str) -> Network:
     """A network stored in the shared tables, on the dates of the national files of lieux."""
     return Network(
         name=name,
-        dates_sql=_DATES,
+        dates_sql=dates_sql,
         versions_sql=versions_sql,
         nearest_table="core.commune_nearest_place",
         stored_sql="""
@@ -69,9 +77,9 @@ def _network(name: str, versions_sql: str) -> Network:
 
 
 NETWORKS = (
-    _network("mediation", _LIEUX),
-    _network("france_services", _ESPACES),
-    _network("france_services_mediation", _LIEUX + " union all " + _ESPACES),
+    _network("mediation", _DATES, _LIEUX),
+    _network("france_services", _DATES_WITH_ESPACES, _ESPACES),
+    _network("france_services_mediation", _DATES_WITH_ESPACES, _LIEUX + " union all " + _ESPACES),
 )
 
 
