@@ -14,6 +14,9 @@ coordinates). An update then:
    network, same communes: same result), else computes them with a k-d tree;
 4. forgets dates that are no longer snapshot dates.
 
+The same steps serve any `Network` (its dates, its places, its tables): France services by
+default, and the networks with lieux de médiation numérique (`warehouse/mediation_marts.py`).
+
 A backfilled older snapshot rewrites `core.espaces` from its date on: the later dates whose
 network changed get a new hash and are recomputed, the others are kept. A vintage loaded again
 from another file changes its load: the dates using it are recomputed.
@@ -39,7 +42,9 @@ MART_MODELS = ("marts/coverage", "marts/communes_far")
 @dataclass(frozen=True)
 class Network:
     """A network whose coverage is kept: where its dates and places come from, where its
-    rows go. Each statement is a constant of this module; `$network` is the network's name.
+    rows go. Each statement is a constant in code, never built from values; `$network` is
+    the network's name. `ESPACES` (France services, the default) is this module's;
+    `warehouse/mediation_marts.py` declares the networks with lieux de médiation.
 
     `dates_sql` gives the dates (`as_of`, ascending); `versions_sql` the placeable versions
     (`espace_id`, `insee_dep`, `valid_from`, `valid_to`, `latitude`, `longitude`; the id is
