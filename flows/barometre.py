@@ -6,7 +6,6 @@ synthèse, regional and departmental France services rows), read as one bundle."
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -17,10 +16,9 @@ from prefect import flow, task
 
 from expectations.runner import ValidationOutcome, validate
 from flows.execution import SourceChecksum
-from flows.live import LoadFailed, fetch_live, record_attempt
+from flows.live import LoadFailed, dataset_resources, fetch_live, record_attempt
 from flows.lock import holds_warehouse
 from flows.pipeline import Item, Loaded, LoadRefused, Source, load_items
-from fsdata import datagouv
 from fsdata.config import Settings, load_settings
 from transforms.barometre import read_barometre
 from warehouse import barometre as store
@@ -116,19 +114,8 @@ def barometre(
 
 def _download(settings: Settings) -> tuple[list[Path], list[Path]]:
     """The dataset's CSV files of the baromètre's France services rows, downloaded."""
-    url = settings.source_url(SOURCE.name)
-    listing = fetch_live(settings, SOURCE.name, url, conditional=False)
-    assert listing is not None and listing.path is not None
-    try:
-        document = json.loads(listing.path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        message = f"{SOURCE.name}: the dataset listing is not JSON: {exc}"
-        record_attempt(settings, SOURCE.name, "failed", message, url=url)
-        raise LoadFailed(message) from exc
-    finally:
-        listing.path.unlink(missing_ok=True)
     wanted = [
-        r for r in datagouv.resources(document)
+        r for r in dataset_resources(settings, SOURCE.name)
         if r.format == "csv" and r.file_name.startswith("barometre-resultats-")
     ]  # fmt: skip
     files = []
@@ -140,6 +127,6 @@ def _download(settings: Settings) -> tuple[list[Path], list[Path]]:
         files.append(named)
     if not files:
         message = f"{SOURCE.name}: the dataset lists no baromètre CSV file"
-        record_attempt(settings, SOURCE.name, "failed", message, url=url)
+        record_attempt(settings, SOURCE.name, "failed", message)
         raise LoadFailed(message)
     return files, files

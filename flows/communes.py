@@ -25,6 +25,7 @@ from fsdata.config import load_settings
 from transforms.communes import read_communes
 from warehouse import communes as store
 from warehouse.archive import sha256_of
+from warehouse.db import snapshot_sha256
 
 
 @task(name="parse communes", cache_policy=SourceChecksum(inputs=("sha256", "vintage")))
@@ -73,9 +74,7 @@ SOURCE = Source(
     writes=("core/communes",),
     write=write,
     summarize=summarize,
-    in_force=lambda con, item: (
-        store.effective_sha256(con, item.parse_args["vintage"]) == item.sha256
-    ),
+    in_force=lambda con, item: snapshot_sha256(con, "communes", item.as_of) == item.sha256,
 )
 
 

@@ -21,7 +21,7 @@ from fsdata.fetch import modified_day
 from transforms.espaces import parse_listing
 from warehouse import espaces as store
 from warehouse.archive import sha256_of
-from warehouse.db import connect
+from warehouse.db import connect, snapshot_sha256
 
 # A guard bound no listing reaches, for the first snapshot or an operator's override.
 UNBOUNDED_ROWS = 10**12
@@ -50,7 +50,7 @@ def in_force(con: duckdb.DuckDBPyConnection, item: Item) -> bool:
     assert item.as_of is not None
     latest = store.latest_snapshot(con)
     live_latest = item.fetched is not None and latest is not None and latest[1] == item.sha256
-    return store.effective_sha256(con, item.as_of) == item.sha256 or live_latest
+    return snapshot_sha256(con, "espaces", item.as_of) == item.sha256 or live_latest
 
 
 def guard(con: duckdb.DuckDBPyConnection, settings: Settings, item: Item) -> dict[str, Any]:

@@ -3,6 +3,9 @@ conditional GETs, and the record of an attempt that ends before any file is read
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -10,6 +13,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from flows.report import current_flow_run_id
+from fsdata import datagouv
 from fsdata.config import Settings
 from fsdata.fetch import FetchError, FetchResult, TransientFetchError, fetch
 from warehouse.db import begin_load, connect, fetch_first, finish_load
@@ -82,6 +86,56 @@ def fetch_live(
         record_attempt(settings, source, "unchanged", message, url=url)
         return None
     return fetched
+
+
+def dataset_resources(settings: Settings, source: str) -> list[datagouv.Resource]:
+    """The resources of `source`'s data.gouv.fr dataset, as its API lists them (the source's
+    URL is the dataset's API address). LoadFailed, recorded, when the listing is not JSON."""
+    url = settings.source_url(source)
+    listing = fetch_live(settings, source, url, conditional=False)
+    assert listing is not None and listing.path is not None
+    try:
+        return datagouv.resources(json.loads(listing.path.read_text(encoding="utf-8")))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        message = f"{source}: the dataset listing is not JSON: {exc}"
+        record_attempt(settings, source, "failed", message, url=url)
+        raise LoadFailed(message) from exc
+    finally:
+        listing.path.unlink(missing_ok=True)
+
+
+def download_resource(
+    settings: Settings, source: str, resource: datagouv.Resource, as_of: Any = None
+) -> FetchResult:
+    """A dataset resource's file, named with its own suffix (else its format's), checked
+    against the checksum the API announces. LoadFailed, recorded, when it cannot be had."""
+    fetched = fetch_live(settings, source, resource.url, conditional=False, as_of=as_of)
+    assert fetched is not None and fetched.path is not None
+    suffix = Path(resource.file_name).suffix.lower() or f".{resource.format}"
+    named = fetched.path.with_suffix(suffix)
+    fetched.path.rename(named)
+    fetched = replace(fetched, path=named)
+    if not datagouv.checksum_matches(named, resource.checksum_type, resource.checksum):
+        named.unlink(missing_ok=True)
+        message = (
+            f"{source}: {resource.file_name}: the downloaded file's {resource.checksum_type} "
+            "does not match the checksum the API announces"
+        )
+        record_attempt(settings, source, "failed", message, url=resource.url, as_of=as_of)
+        raise LoadFailed(message)
+    return fetched
+
+
+def latest_dataset_file(settings: Settings, source: str, file_format: str) -> FetchResult:
+    """The latest modified resource of `file_format` of `source`'s dataset, downloaded."""
+    found = [r for r in dataset_resources(settings, source) if r.format == file_format]
+    if not found:
+        message = f"{source}: the dataset lists no {file_format} file"
+        record_attempt(settings, source, "failed", message, url=settings.source_url(source))
+        raise LoadFailed(message)
+    latest = max(found, key=lambda r: r.last_modified or "")
+    fetched = download_resource(settings, source, latest)
+    return replace(fetched, last_modified=fetched.last_modified or latest.last_modified)
 
 
 def record_attempt(settings: Settings, source: str, status: str, message: str, **what: Any) -> int:

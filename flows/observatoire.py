@@ -9,7 +9,6 @@ oldest first. The same file again is `unchanged`; another file for an edition re
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from prefect import flow, task
 
 from expectations.runner import RowSplit, ValidationOutcome, split_rows, validate
 from flows.execution import SourceChecksum
-from flows.live import LoadFailed, fetch_live, record_attempt
+from flows.live import LoadFailed, dataset_resources, download_resource, record_attempt
 from flows.lock import holds_warehouse
 from flows.pipeline import Item, Loaded, LoadRefused, Source, load_items
 from flows.report import UNKNOWN_LABEL, LoadSummary, RunReport
@@ -33,12 +32,13 @@ from transforms.observatoire import (
     describe_unknown_labels,
     edition_from_id,
     edition_from_name,
+    edition_named,
     load_renames,
     parse_edition,
 )
 from warehouse import observatoire as store
 from warehouse.archive import sha256_of
-from warehouse.db import connect
+from warehouse.db import connect, snapshot_sha256
 
 # Spreadsheet formats an edition is published in; other resources (PDF notes…) are skipped.
 EDITION_FORMATS = ("xlsx", "xls", "ods", "csv")
@@ -75,12 +75,9 @@ def split(parsed: ParsedEdition, outcomes: list[ValidationOutcome]) -> RowSplit:
     cells = split_rows(parsed.indicators, outcomes[1])
     kept = cells.accepted.filter(~pl.col("source_row").is_in(list(rejected)))
     undecoded = kept.filter(pl.col("decode_issue").is_not_null()).drop("quality_flags")
-    quarantined_cells = [
-        item for item in cells.quarantined if item["source_row"] not in rejected
-    ] + [
-        {"source_row": c["source_row"], "rule": CELL_RULE, "record": c}
-        for c in undecoded.to_dicts()
-    ]
+    quarantined_cells = [q for q in cells.quarantined if q["source_row"] not in rejected]
+    quarantined_cells += [{"source_row": c["source_row"], "rule": CELL_RULE, "record": c}
+                          for c in undecoded.to_dicts()]  # fmt: skip
     warned = {p["source_row"] for p in quarantined_cells} - rejected
     return RowSplit(
         accepted=(rows.accepted, kept),
@@ -94,7 +91,6 @@ def split(parsed: ParsedEdition, outcomes: list[ValidationOutcome]) -> RowSplit:
 
 
 def write(con: duckdb.DuckDBPyConnection, loaded: Loaded) -> None:
-    parsed: ParsedEdition = loaded.parsed
     demarches, cells = loaded.rows.accepted
     store.publish_edition(
         con,
@@ -102,13 +98,10 @@ def write(con: duckdb.DuckDBPyConnection, loaded: Loaded) -> None:
         edition=loaded.item.parse_args["edition"],
         source_file=loaded.item.display_name,
         sha256=loaded.item.sha256,
-        header_row=parsed.header_row,
-        header_map=parsed.header_map,
-        unknown_columns=parsed.unknown_columns,
+        parsed=loaded.parsed,
         demarches=demarches,
         indicators=cells,
         quarantined=loaded.rows.quarantined,
-        data_period=parsed.data_period,
     )
 
 
@@ -118,10 +111,8 @@ def summarize(con: duckdb.DuckDBPyConnection, loaded: Loaded, _: Any) -> tuple[s
     n_values = cells.filter(
         pl.col("value_num").is_not_null() | pl.col("value_text").is_not_null()
     ).height
-    n_cells = loaded.rows.rows_quarantined - len(
-        [q for q in loaded.rows.quarantined if "indicator" not in q["record"]]
-    )
     n_demarches = loaded.rows.rows_read - demarches.height
+    n_cells = loaded.rows.rows_quarantined - n_demarches
     parsed: ParsedEdition = loaded.parsed
     message = (
         f"published edition {edition.edition_id} ({edition.label}) from "
@@ -149,17 +140,10 @@ SOURCE = Source(
     suite="observatoire",
     parse=parse,
     validate=validate_frames,
-    writes=(
-        "raw/observatoire_editions",
-        "raw/observatoire_demarches",
-        "raw/observatoire_indicators",
-    ),
+    writes=store.EDITION_MODELS,
     write=write,
     summarize=summarize,
-    in_force=lambda con, item: (
-        (in_force := store.edition_in_force(con, item.as_of)) is not None
-        and in_force[1] == item.sha256
-    ),
+    in_force=lambda con, item: snapshot_sha256(con, "observatoire", item.as_of) == item.sha256,
     split=split,
 )
 
@@ -211,31 +195,20 @@ def _edition_of(settings: Settings, file: Path, edition_id: str | None) -> Editi
         message = f"{file.name}: refused: rule {exc.rule}: {exc.detail}"
         record_attempt(settings, SOURCE.name, "rejected", message, file_name=file.name)
         raise LoadRefused(message) from exc
-    named = _named_edition(file.name)
+    named = edition_named(file.name)
     return named if named is not None and named.edition_id == given.edition_id else given
 
 
 def _new_editions(settings: Settings, renames: Path | None, report: RunReport) -> list[Item]:
     """The editions the dataset lists that are not loaded, or whose file changed, downloaded
     (a download that fails is reported and the others go on)."""
-    url = settings.source_url(SOURCE.name)
-    listing = fetch_live(settings, SOURCE.name, url, conditional=False)
-    assert listing is not None and listing.path is not None
-    try:
-        document = json.loads(listing.path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        message = f"{SOURCE.name}: the dataset listing is not JSON: {exc}"
-        record_attempt(settings, SOURCE.name, "failed", message, url=url)
-        raise LoadFailed(message) from exc
-    finally:
-        listing.path.unlink(missing_ok=True)
     editions: dict[str, tuple[Edition, datagouv.Resource]] = {}
-    for resource in datagouv.resources(document):
+    for resource in dataset_resources(settings, SOURCE.name):
         name = resource.title or resource.url
         if resource.format not in EDITION_FORMATS:
             report.skipped.append(f"{name}: format {resource.format or 'unknown'} is not a sheet")
             continue
-        edition = _named_edition(resource.title, resource.file_name)
+        edition = edition_named(resource.title, resource.file_name)
         if edition is None:
             report.skipped.append(f"{name}: no edition month and year in its title or file name")
             continue
@@ -246,7 +219,7 @@ def _new_editions(settings: Settings, renames: Path | None, report: RunReport) -
         loaded = store.loaded_editions(con)
     items = []
     for edition, resource in sorted(editions.values(), key=lambda pair: pair[0].edition_date):
-        if not _in_force(loaded.get(edition.edition_date), resource):
+        if not store.resource_in_force(loaded.get(edition.edition_date), resource):
             try:
                 items.append(_download(settings, edition, resource, renames))
             except LoadFailed as exc:
@@ -259,49 +232,11 @@ def _new_editions(settings: Settings, renames: Path | None, report: RunReport) -
     return items
 
 
-def _named_edition(*names: str) -> Edition | None:
-    for name in names:
-        try:
-            return edition_from_name(name)
-        except SourceFormatError:
-            continue
-    return None
-
-
-def _in_force(loaded: store.LoadedEdition | None, resource: datagouv.Resource) -> bool:
-    """Whether the edition's load in force already is this resource's file: same recorded
-    checksum, or (an edition loaded from a local file) an archived file with the checksum the
-    API announces. Without any checksum to compare, a loaded edition is kept."""
-    if loaded is None:
-        return False
-    if not resource.checksum:
-        return True
-    recorded = loaded.options.get("resource_checksum")
-    if recorded:
-        return recorded == resource.checksum
-    if loaded.raw_path is None or not loaded.raw_path.is_file():
-        return True
-    return datagouv.checksum_matches(loaded.raw_path, resource.checksum_type, resource.checksum)
-
-
 def _download(
     settings: Settings, edition: Edition, resource: datagouv.Resource, renames: Path | None
 ) -> Item:
-    """The resource's file, named with its format's suffix, checked against the checksum the
-    API announces."""
-    fetched = fetch_live(settings, SOURCE.name, resource.url, False, edition.edition_date)
-    assert fetched is not None and fetched.path is not None and fetched.sha256 is not None
-    suffix = Path(resource.file_name).suffix.lower().lstrip(".")
-    named = fetched.path.with_suffix(f".{suffix if suffix in EDITION_FORMATS else resource.format}")
-    fetched.path.rename(named)
-    if not datagouv.checksum_matches(named, resource.checksum_type, resource.checksum):
-        named.unlink(missing_ok=True)
-        message = (
-            f"edition {edition.edition_id}: the downloaded file's {resource.checksum_type} "
-            "does not match the checksum the API announces"
-        )
-        record_attempt(settings, SOURCE.name, "failed", message, url=resource.url)
-        raise LoadFailed(message)
+    fetched = download_resource(settings, SOURCE.name, resource, edition.edition_date)
+    assert fetched.path is not None and fetched.sha256 is not None
     options = {
         "edition": edition.edition_id,
         "resource_id": resource.id,
@@ -310,6 +245,6 @@ def _download(
         "resource_last_modified": resource.last_modified,
     }
     return _item(
-        named, fetched.sha256, edition, renames,
+        fetched.path, fetched.sha256, edition, renames,
         display_name=resource.file_name, fetched=fetched, options=options,
     )  # fmt: skip

@@ -25,10 +25,14 @@ FLOWS = {
     "footfall": "flows.footfall:footfall",
     "coverage": "flows.coverage:coverage",
     "barometre": "flows.barometre:barometre",
+    "mediation": "flows.mediation:mediation",
+    "conseillers": "flows.conseillers:conseillers",
 }
 # What `refresh` can run: footfall has nothing to pull (it arrives as operators' files);
 # coverage is recomputed from the warehouse.
-REFRESHABLE = ("espaces", "observatoire", "communes", "partners", "barometre", "coverage")
+REFRESHABLE = (
+    "espaces", "observatoire", "communes", "partners", "barometre", "mediation", "coverage",
+)  # fmt: skip
 INGEST_OPTIONS = {
     "espaces": ("as_of", "accept_row_count"),
     "observatoire": ("edition",),
@@ -36,10 +40,17 @@ INGEST_OPTIONS = {
     "partners": ("services",),
     "footfall": (),
     "barometre": (),
+    "mediation": ("as_of",),
+    "conseillers": ("as_of",),
 }
 # Sources a load of several files at once is one bundle of (the baromètre's files).
 MULTI_FILE = ("barometre",)
-REQUIRED_INGEST_OPTIONS = {"espaces": ("as_of",), "communes": ("vintage",)}
+REQUIRED_INGEST_OPTIONS = {
+    "espaces": ("as_of",),
+    "communes": ("vintage",),
+    "mediation": ("as_of",),
+    "conseillers": ("as_of",),
+}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -73,7 +84,10 @@ def _parser() -> argparse.ArgumentParser:
     ingest = commands.add_parser("ingest", parents=[common, accept], help="load a local file")
     ingest.add_argument("source", choices=tuple(INGEST_OPTIONS))
     ingest.add_argument("file", type=Path, nargs="+", help="the file (baromètre: the files)")
-    ingest.add_argument("--as-of", help="espaces: the date the file is the listing of (YYYY-MM-DD)")
+    ingest.add_argument(
+        "--as-of",
+        help="espaces, mediation, conseillers: the date the file is the data of (YYYY-MM-DD)",
+    )
     ingest.add_argument("--edition", help="observatoire: the edition (YYYY-MM)")
     ingest.add_argument("--vintage", type=int, help="communes: the reference year (YYYY)")
     ingest.add_argument("--services", type=Path, help="partners: the partner services file")

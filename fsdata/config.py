@@ -24,6 +24,7 @@ DEFAULT_SOURCES = {
     "communes": "https://www.data.gouv.fr/api/1/datasets/r/f5df602b-3800-44d7-b2df-fa40a0350325",
     "observatoire": "https://www.data.gouv.fr/api/1/datasets/observatoire-de-la-qualite-des-demarches-en-ligne/",
     "barometre": "https://www.data.gouv.fr/api/1/datasets/barometre-des-resultats-de-laction-publique/",
+    "mediation": "https://www.data.gouv.fr/api/1/datasets/lieux-de-mediation-numerique-sur-le-territoire-national/",
 }
 
 # Hosts a live source may be fetched from (redirects included). Loopback is accepted over

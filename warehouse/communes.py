@@ -28,21 +28,6 @@ def vintage_date(vintage: int) -> date:
     return date(vintage, 1, 1)
 
 
-def effective_sha256(con: duckdb.DuckDBPyConnection, vintage: int) -> str | None:
-    """Checksum of the file currently in force for that vintage, if any."""
-    row = fetch_first(
-        con.execute(
-            """
-        select loads.sha256 from meta.snapshots
-        join meta.loads using (load_id)
-        where snapshots.source = $source and snapshots.as_of = $as_of
-        """,
-            {"source": SOURCE, "as_of": vintage_date(vintage)},
-        )
-    )
-    return row[0] if row else None
-
-
 def loaded_vintages(con: duckdb.DuckDBPyConnection) -> dict[int, int]:
     """Each vintage in force and the load it comes from."""
     rows = con.execute(

@@ -14,6 +14,9 @@ coordinates). An update then:
    network, same communes: same result), else computes them with a k-d tree;
 4. forgets dates that are no longer snapshot dates.
 
+The same steps serve any `Network` (its dates, its places, its tables): France services by
+default, and the networks with lieux de médiation numérique (`warehouse/mediation_marts.py`).
+
 A backfilled older snapshot rewrites `core.espaces` from its date on: the later dates whose
 network changed get a new hash and are recomputed, the others are kept. A vintage loaded again
 from another file changes its load: the dates using it are recomputed.
@@ -33,6 +36,56 @@ from transforms.coverage import nearest_espaces, network_change_dates
 from warehouse.communes import loaded_vintages
 from warehouse.db import insert_frame
 
+
+@dataclass(frozen=True)
+class Network:
+    """A network whose coverage is kept: where its dates and places come from, where its
+    rows go. Each statement is a constant in code, never built from values; `$network` is
+    the network's name. `ESPACES` (France services, the default) is this module's;
+    `warehouse/mediation_marts.py` declares the networks with lieux de médiation.
+
+    `dates_sql` gives the dates (`as_of`, ascending); `versions_sql` the placeable versions
+    (`espace_id`, `insee_dep`, `valid_from`, `valid_to`, `latitude`, `longitude`; the id is
+    the place's, whatever it is); the rest read and write the rows of one date.
+    """
+
+    name: str
+    dates_sql: str
+    versions_sql: str
+    nearest_table: str
+    stored_sql: str
+    forget_sql: tuple[str, ...]
+    copy_sql: str
+    record_sql: str
+    # The shared tables (core.commune_nearest_place): rows carry `network`, ids are `place_id`.
+    labelled: bool = False
+
+
+ESPACES = Network(
+    name="espaces",
+    dates_sql="select as_of from meta.snapshots where source = 'espaces' order by as_of",
+    versions_sql="""
+        select espace_id, insee_dep, valid_from, valid_to, latitude, longitude
+        from core.espaces
+        where latitude is not null and longitude is not null
+        """,
+    nearest_table="core.commune_nearest_espace",
+    stored_sql="select as_of, vintage, communes_load_id, network_hash from core.coverage_dates",
+    forget_sql=(
+        "delete from core.commune_nearest_espace where as_of = $day",
+        "delete from core.coverage_dates where as_of = $day",
+    ),
+    copy_sql="""
+        insert into core.commune_nearest_espace
+        select $as_of, vintage, code_insee, espace_id, distance_km
+        from core.commune_nearest_espace where as_of = $source
+        """,
+    record_sql="""
+        insert into core.coverage_dates
+            (as_of, vintage, communes_load_id, network_hash, n_espaces, computed_as_of)
+        values ($as_of, $vintage, $load_id, $hash, $n_espaces, $source)
+        """,
+)
 _VERSION_SCHEMA = {
     "espace_id": pl.String,
     "insee_dep": pl.String,
@@ -94,17 +147,21 @@ def _frame(
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
-def espace_versions(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Versions of `core.espaces` that can be placed: with both coordinates."""
-    return _frame(
-        con,
-        """
-        select espace_id, insee_dep, valid_from, valid_to, latitude, longitude
-        from core.espaces
-        where latitude is not null and longitude is not null
-        """,
-        _VERSION_SCHEMA,
-    )
+def _parameters(sql: str, values: dict[str, Any]) -> dict[str, Any]:
+    """The values a statement uses: DuckDB refuses a parameter it does not name."""
+    return {name: value for name, value in values.items() if f"${name}" in sql}
+
+
+def _execute(
+    con: duckdb.DuckDBPyConnection, network: Network, sql: str, values: dict[str, Any]
+) -> duckdb.DuckDBPyConnection:
+    return con.execute(sql, _parameters(sql, {"network": network.name, **values}))
+
+
+def espace_versions(con: duckdb.DuckDBPyConnection, network: Network = ESPACES) -> pl.DataFrame:
+    """Versions of the network's places that can be placed: with both coordinates."""
+    sql = network.versions_sql
+    return _frame(con, sql, _VERSION_SCHEMA, _parameters(sql, {"network": network.name}))
 
 
 def open_on(versions: pl.DataFrame, day: date) -> pl.DataFrame:
@@ -134,20 +191,18 @@ def network_hash(network: pl.DataFrame) -> str:
     return hashlib.md5("\n".join(lines).encode("utf-8")).hexdigest()
 
 
-def snapshot_dates(con: duckdb.DuckDBPyConnection) -> list[date]:
-    rows = con.execute(
-        "select as_of from meta.snapshots where source = 'espaces' order by as_of"
-    ).fetchall()
+def snapshot_dates(con: duckdb.DuckDBPyConnection, network: Network = ESPACES) -> list[date]:
+    rows = _execute(con, network, network.dates_sql, {}).fetchall()
     return [row[0] for row in rows]
 
 
-def plan_dates(con: duckdb.DuckDBPyConnection) -> list[DatePlan]:
+def plan_dates(con: duckdb.DuckDBPyConnection, network: Network = ESPACES) -> list[DatePlan]:
     """What every snapshot date should be computed from, as of now."""
     vintages = loaded_vintages(con)
-    dates = snapshot_dates(con)
+    dates = snapshot_dates(con, network)
     if not vintages or not dates:
         return []
-    versions = espace_versions(con)
+    versions = espace_versions(con, network)
     changes = network_change_dates(versions, dates)
     by_change: dict[date, tuple[str, int]] = {}
     for day in changes:
@@ -164,10 +219,8 @@ def plan_dates(con: duckdb.DuckDBPyConnection) -> list[DatePlan]:
     return plans
 
 
-def _stored(con: duckdb.DuckDBPyConnection) -> dict[date, tuple[int, int, str]]:
-    rows = con.execute(
-        "select as_of, vintage, communes_load_id, network_hash from core.coverage_dates"
-    ).fetchall()
+def _stored(con: duckdb.DuckDBPyConnection, network: Network) -> dict[date, tuple[int, int, str]]:
+    rows = _execute(con, network, network.stored_sql, {}).fetchall()
     return {row[0]: (int(row[1]), int(row[2]), row[3]) for row in rows}
 
 
@@ -175,15 +228,15 @@ def _key(plan: DatePlan) -> tuple[int, int, str]:
     return (plan.vintage, plan.communes_load_id, plan.network_hash)
 
 
-def update_nearest(con: duckdb.DuckDBPyConnection) -> CoverageUpdate:
-    """Bring `core.commune_nearest_espace` up to date with the snapshots and vintages (the
-    caller commits)."""
-    plans = plan_dates(con)
-    stored = _stored(con)
+def update_nearest(con: duckdb.DuckDBPyConnection, network: Network = ESPACES) -> CoverageUpdate:
+    """Bring the network's nearest places (`core.commune_nearest_espace` for France services)
+    up to date with its dates and the vintages (the caller commits)."""
+    plans = plan_dates(con, network)
+    stored = _stored(con, network)
     update = CoverageUpdate(dates=len(plans))
     wanted = {plan.as_of for plan in plans}
     for day in sorted(set(stored) - wanted):
-        _forget(con, day)
+        _forget(con, network, day)
         update.removed.append(day)
 
     # Dates whose rows are right as stored, by key: the source for copies.
@@ -198,21 +251,14 @@ def update_nearest(con: duckdb.DuckDBPyConnection) -> CoverageUpdate:
     for plan in plans:
         if plan.as_of in update.kept:
             continue
-        _forget(con, plan.as_of)
+        _forget(con, network, plan.as_of)
         source = available.get(_key(plan))
         if source is not None:
-            con.execute(
-                """
-                insert into core.commune_nearest_espace
-                select $as_of, vintage, code_insee, espace_id, distance_km
-                from core.commune_nearest_espace where as_of = $source
-                """,
-                {"as_of": plan.as_of, "source": source},
-            )
+            _execute(con, network, network.copy_sql, {"as_of": plan.as_of, "source": source})
             update.reused.append(plan.as_of)
         else:
             if versions is None:
-                versions = espace_versions(con)
+                versions = espace_versions(con, network)
             if plan.vintage not in communes:
                 communes[plan.vintage] = _frame(
                     con,
@@ -224,17 +270,18 @@ def update_nearest(con: duckdb.DuckDBPyConnection) -> CoverageUpdate:
                     {"vintage": plan.vintage},
                 )
             _insert_nearest(
-                con, plan, nearest_espaces(communes[plan.vintage], open_on(versions, plan.as_of))
+                con,
+                network,
+                plan,
+                nearest_espaces(communes[plan.vintage], open_on(versions, plan.as_of)),
             )
             update.computed.append(plan.as_of)
             source = plan.as_of
             available[_key(plan)] = plan.as_of
-        con.execute(
-            """
-            insert into core.coverage_dates
-                (as_of, vintage, communes_load_id, network_hash, n_espaces, computed_as_of)
-            values ($as_of, $vintage, $load_id, $hash, $n_espaces, $source)
-            """,
+        _execute(
+            con,
+            network,
+            network.record_sql,
             {
                 "as_of": plan.as_of,
                 "vintage": plan.vintage,
@@ -247,12 +294,14 @@ def update_nearest(con: duckdb.DuckDBPyConnection) -> CoverageUpdate:
     return update
 
 
-def _forget(con: duckdb.DuckDBPyConnection, day: date) -> None:
-    con.execute("delete from core.commune_nearest_espace where as_of = $day", {"day": day})
-    con.execute("delete from core.coverage_dates where as_of = $day", {"day": day})
+def _forget(con: duckdb.DuckDBPyConnection, network: Network, day: date) -> None:
+    for sql in network.forget_sql:
+        _execute(con, network, sql, {"day": day})
 
 
-def _insert_nearest(con: duckdb.DuckDBPyConnection, plan: DatePlan, nearest: pl.DataFrame) -> None:
+def _insert_nearest(
+    con: duckdb.DuckDBPyConnection, network: Network, plan: DatePlan, nearest: pl.DataFrame
+) -> None:
     rows = nearest.select(
         pl.lit(plan.as_of).alias("as_of"),
         pl.lit(plan.vintage, dtype=pl.Int32).alias("vintage"),
@@ -260,4 +309,8 @@ def _insert_nearest(con: duckdb.DuckDBPyConnection, plan: DatePlan, nearest: pl.
         "espace_id",
         "distance_km",
     )
-    insert_frame(con, "core.commune_nearest_espace", rows)
+    if network.labelled:
+        rows = rows.rename({"espace_id": "place_id"}).with_columns(
+            pl.lit(network.name).alias("network")
+        )
+    insert_frame(con, network.nearest_table, rows)

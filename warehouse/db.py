@@ -270,6 +270,22 @@ def record_quarantine(
     )
 
 
+def snapshot_sha256(con: duckdb.DuckDBPyConnection, source: str, as_of: Any) -> str | None:
+    """Checksum of the file in force for `source`'s snapshot of `as_of` (the latest load for
+    that date: a listing, a vintage, an edition), if any."""
+    row = fetch_first(
+        con.execute(
+            """
+            select loads.sha256 from meta.snapshots
+            join meta.loads using (load_id)
+            where snapshots.source = $source and snapshots.as_of = $as_of
+            """,
+            {"source": source, "as_of": as_of},
+        )
+    )
+    return row[0] if row else None
+
+
 def published_sha256(con: duckdb.DuckDBPyConnection, source: str) -> str | None:
     """Checksum of the input of `source`'s latest publication: reference data and series
     replaced as a whole are in force as their latest published load."""

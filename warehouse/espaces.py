@@ -41,21 +41,6 @@ class SnapshotChanges:
     changed: int
 
 
-def effective_sha256(con: duckdb.DuckDBPyConnection, as_of: date) -> str | None:
-    """Checksum of the file currently in force for that date, if any."""
-    row = fetch_first(
-        con.execute(
-            """
-        select loads.sha256 from meta.snapshots
-        join meta.loads using (load_id)
-        where snapshots.source = $source and snapshots.as_of = $as_of
-        """,
-            {"source": SOURCE, "as_of": as_of},
-        )
-    )
-    return row[0] if row else None
-
-
 def latest_snapshot(con: duckdb.DuckDBPyConnection) -> tuple[date, str] | None:
     row = fetch_first(
         con.execute(

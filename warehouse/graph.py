@@ -221,6 +221,52 @@ MODELS += (
         feeds=("barometre",),
     ),
 )
+MODELS += (
+    # lieux de médiation numérique (history like the espaces) and conseillers numériques
+    Model("raw/lieux_mediation", reads=("meta/tables",)),
+    Model("staging/lieux_mediation", reads=("raw/lieux_mediation", "meta/tables"), refresh=VIEW),
+    Model(
+        "core/lieux_mediation",
+        reads=("staging/lieux_mediation",),
+        refresh=FROM_DATE,
+        feeds=("mediation",),
+        procedure="warehouse.mediation:replay_lieux",
+    ),
+    Model(
+        "marts/lieux_mediation",
+        reads=("core/lieux_mediation", "core/ref_departements", "meta/tables"),
+        refresh=REBUILT,
+        feeds=("mediation",),
+    ),
+    Model(
+        "marts/france_services_lieux_matches",
+        reads=("core/lieux_mediation", "core/espaces"),
+        refresh=REBUILT,
+        feeds=("mediation",),
+        procedure="warehouse.mediation_marts:rebuild_matches",
+    ),
+    Model(
+        "core/commune_nearest_place",
+        reads=("core/lieux_mediation", "core/espaces", "core/communes"),
+        refresh=REBUILT,
+        procedure="warehouse.mediation_marts:update_coverage",
+        runs_in="coverage",
+    ),
+    Model(
+        "marts/mediation_coverage",
+        reads=("core/commune_nearest_place", "core/communes"),
+        refresh=REBUILT,
+        feeds=("mediation",),
+        runs_in="coverage",
+    ),
+    Model("core/conseillers_structures", reads=("meta/tables",), feeds=("conseillers",)),
+    Model(
+        "marts/conseillers_numeriques",
+        reads=("core/conseillers_structures", "core/ref_departements"),
+        refresh=REBUILT,
+        feeds=("conseillers",),
+    ),
+)
 MODEL_BY_NAME = {model.name: model for model in MODELS}
 
 

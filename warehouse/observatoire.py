@@ -21,8 +21,9 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from transforms.observatoire import Edition, administrations
-from warehouse.db import fetch_first, insert_frame, record_quarantine, set_snapshot
+from fsdata.datagouv import Resource, checksum_matches
+from transforms.observatoire import Edition, ParsedEdition, administrations
+from warehouse.db import insert_frame, record_quarantine, set_snapshot
 
 SOURCE = "observatoire"
 # The models an edition's publication writes (warehouse/graph.py).
@@ -41,21 +42,6 @@ INDICATOR_COLUMNS = (
     "edition_id", "source_row", "indicator", "value_num", "value_text", "level", "raw",
     "null_reason", "decode_issue", "note",
 )  # fmt: skip
-
-
-def edition_in_force(con: duckdb.DuckDBPyConnection, edition_date: date) -> tuple[int, str] | None:
-    """(load_id, sha256) of the file currently in force for that edition, if any."""
-    row = fetch_first(
-        con.execute(
-            """
-        select loads.load_id, loads.sha256 from meta.snapshots
-        join meta.loads using (load_id)
-        where snapshots.source = $source and snapshots.as_of = $as_of
-        """,
-            {"source": SOURCE, "as_of": edition_date},
-        )
-    )
-    return (int(row[0]), str(row[1])) if row else None
 
 
 @dataclass(frozen=True)
@@ -90,15 +76,13 @@ def publish_edition(
     edition: Edition,
     source_file: str,
     sha256: str,
-    header_row: int,
-    header_map: dict[str, str],
-    unknown_columns: list[str],
+    parsed: ParsedEdition,
     demarches: pl.DataFrame,
     indicators: pl.DataFrame,
     quarantined: list[dict[str, Any]],
-    data_period: str | None = None,
 ) -> None:
-    """Write one validated edition (the caller commits; the model graph then rebuilds the core
+    """Write one validated edition — `parsed` says how its file was read, `demarches` and
+    `indicators` are the rows kept (the caller commits; the model graph then rebuilds the core
     tables and marts from every edition in force)."""
     con.execute(
         """
@@ -118,10 +102,10 @@ def publish_edition(
             "number": edition.number,
             "source_file": source_file,
             "sha256": sha256,
-            "header_row": header_row,
-            "header_map": json.dumps(header_map, ensure_ascii=False),
-            "unknown_columns": unknown_columns,
-            "data_period": data_period,
+            "header_row": parsed.header_row,
+            "header_map": json.dumps(parsed.header_map, ensure_ascii=False),
+            "unknown_columns": parsed.unknown_columns,
+            "data_period": parsed.data_period,
         },
     )
     _insert(con, "raw.observatoire_demarches", demarches.select(DEMARCHE_COLUMNS), load_id)
@@ -152,3 +136,19 @@ def load_reference_administrations(con: duckdb.DuckDBPyConnection) -> None:
     )
     con.execute("delete from core.ref_administrations")
     insert_frame(con, "core.ref_administrations", frame)
+
+
+def resource_in_force(loaded: LoadedEdition | None, resource: Resource) -> bool:
+    """Whether the edition's load in force already is this data.gouv.fr resource's file: same
+    recorded checksum, or (an edition loaded from a local file) an archived file with the
+    checksum the API announces. Without any checksum to compare, a loaded edition is kept."""
+    if loaded is None:
+        return False
+    if not resource.checksum:
+        return True
+    recorded = loaded.options.get("resource_checksum")
+    if recorded:
+        return recorded == resource.checksum
+    if loaded.raw_path is None or not loaded.raw_path.is_file():
+        return True
+    return checksum_matches(loaded.raw_path, resource.checksum_type, resource.checksum)

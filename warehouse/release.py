@@ -215,6 +215,56 @@ DATASETS: tuple[Dataset, ...] = (
             ),
         ),
     ),
+    Dataset(
+        "mediation",
+        "Lieux de médiation numérique",
+        ("mediation", "espaces", "communes"),
+        (
+            Resource(
+                "lieux_mediation_history",
+                "core.lieux_mediation",
+                ("lieu_id", "valid_from"),
+                "Historique des lieux de médiation numérique",
+            ),
+            Resource(
+                "lieux_mediation",
+                "marts.lieux_mediation",
+                ("as_of", "level", "code"),
+                "Lieux par territoire et dispositif",
+            ),
+            Resource(
+                "mediation_coverage",
+                "marts.mediation_coverage",
+                ("as_of", "network", "level", "code"),
+                "Couverture par la médiation numérique et par France services",
+            ),
+            Resource(
+                "france_services_lieux_matches",
+                "marts.france_services_lieux_matches",
+                (),
+                "Lieux « France Services » et espaces de la liste",
+            ),
+        ),
+    ),
+    Dataset(
+        "conseillers",
+        "Conseillers numériques",
+        ("conseillers",),
+        (
+            Resource(
+                "conseillers_structures",
+                "core.conseillers_structures",
+                ("as_of", "structure_id"),
+                "Structures d'accueil",
+            ),
+            Resource(
+                "conseillers_numeriques",
+                "marts.conseillers_numeriques",
+                ("as_of", "level", "code"),
+                "Conseillers numériques par territoire",
+            ),
+        ),
+    ),
 )
 DATASET_BY_NAME = {d.name: d for d in DATASETS}
 
@@ -243,6 +293,16 @@ SOURCE_INFO: dict[str, tuple[str, str]] = {
     "barometre": (
         "Baromètre des résultats de l'action publique — Etalab / DINUM, data.gouv.fr",
         "https://www.data.gouv.fr/fr/datasets/barometre-des-resultats-de-laction-publique/",
+    ),
+    "mediation": (
+        "Lieux de médiation numérique sur le territoire national — ANCT, data.gouv.fr "
+        "(standard LaMednum / ANCT v1.0.2)",
+        "https://www.data.gouv.fr/fr/datasets/lieux-de-mediation-numerique-sur-le-territoire-national/",
+    ),
+    "conseillers": (
+        "Structures accueillant des conseillers numériques, juin 2021 — ANCT "
+        "(carte des conseillers numériques)",
+        "https://github.com/anct-carto/conseillers-numeriques",
     ),
 }
 LICENSE = {

@@ -38,6 +38,7 @@ from transforms.observatoire.editions import (
     data_period,
     edition_from_id,
     edition_from_name,
+    edition_named,
 )
 from transforms.observatoire.identity import (
     REFERENCE_DIR,
@@ -129,6 +130,7 @@ __all__ = [
     "describe_unknown_labels",
     "edition_from_id",
     "edition_from_name",
+    "edition_named",
     "known_ids_from",
     "label_key",
     "labels",

@@ -135,3 +135,14 @@ def data_period(text: str | None) -> str | None:
             full_year = int(year) + 2000 if len(year) == 2 else int(year)
             return f"{full_year}-Q{quarter}"
     return None
+
+
+def edition_named(*names: str) -> Edition | None:
+    """The edition the first of `names` that names one names (a resource's title, then its
+    file name), else None."""
+    for name in names:
+        try:
+            return edition_from_name(name)
+        except SourceFormatError:
+            continue
+    return None

@@ -1,0 +1,48 @@
+-- Every accepted national file of « lieux de médiation numérique » as loaded: one row per
+-- source row, the fields of the Table Schema v1.0.2 typed by transforms/mediation.py (`|`
+-- lists split, programmes spelled as the schema's enumeration), warnings in quality_flags,
+-- unknown columns in extra.
+create schema if not exists raw;
+
+create table if not exists raw.lieux_mediation (
+    load_id bigint not null,
+    as_of date not null,
+    source_row integer not null,
+    id varchar not null,
+    pivot_code varchar,
+    pivot_kind varchar,
+    siren varchar,
+    nom varchar,
+    commune varchar,
+    code_postal varchar,
+    code_insee varchar,
+    dep_code varchar,
+    adresse varchar,
+    complement_adresse varchar,
+    latitude double,
+    longitude double,
+    typologie varchar[],
+    telephone varchar,
+    courriels varchar[],
+    site_web varchar[],
+    horaires varchar,
+    presentation_resume varchar,
+    presentation_detail varchar,
+    source varchar,
+    itinerance varchar[],
+    structure_parente varchar,
+    date_maj date,
+    services varchar[],
+    publics_specifiquement_adresses varchar[],
+    prise_en_charge_specifique varchar[],
+    frais_a_charge varchar[],
+    dispositif_programmes_nationaux varchar[],
+    formations_labels varchar[],
+    autres_formations_labels varchar[],
+    modalites_acces varchar[],
+    modalites_accompagnement varchar[],
+    fiche_acces_libre varchar,
+    prise_rdv varchar,
+    quality_flags varchar[],
+    extra json
+);
