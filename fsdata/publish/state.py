@@ -68,7 +68,7 @@ class State:
             on conflict (target, remote_key) do update set
                 file_path = excluded.file_path, sha256 = excluded.sha256,
                 size_bytes = excluded.size_bytes, remote_id = excluded.remote_id,
-                metadata_sha256 = excluded.metadata_sha256, published_at = current_timestamp
+                metadata_sha256 = excluded.metadata_sha256, published_at = excluded.published_at
             """,
             [
                 self.target,
