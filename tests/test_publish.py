@@ -21,7 +21,7 @@ import pytest
 
 from fsdata.cli import main
 from fsdata.config import DatagouvTarget, S3Target, load_settings
-from fsdata.publish import publish_release
+from fsdata.publish import publish_after_refresh, publish_release
 from tests.publish_servers import DatagouvStandIn, S3Server
 from warehouse.release import write_checksums
 
@@ -248,11 +248,13 @@ def test_s3_publishes_every_file_then_nothing_then_only_what_changed(
     assert all(k == "copy" for k, p in writes if "/latest/" in p and "manifest" not in p)
     assert writes[-1] == ("upload", f"/{bucket}/fs/latest/manifest.json")
 
-    # the same release again, even another day: nothing is sent, the server is not even asked
+    # the same release again, even another day: nothing is written, only the manifest read
     server.faults.reset()
     assert _publish(home, "--target", "s3") == 0
     assert "s3: up to date, nothing to send" in capsys.readouterr().out
-    assert server.faults.count == 0
+    assert [(m, p) for m, p, _ in server.faults.log] == [
+        ("GET", f"/{bucket}/fs/latest/manifest.json")
+    ]
 
     # a change: only the changed file and SHA256SUMS are uploaded, the rest copied server-side
     _release(home, "v2")
@@ -283,6 +285,17 @@ def test_s3_publishes_every_file_then_nothing_then_only_what_changed(
     assert "fs/releases/2026-12-01/espaces/network.csv" in objects
     assert "latest/espaces/network.csv" not in _state(home, "s3")
 
+    # the bucket emptied behind our back: the records no longer hold, everything is sent again
+    client = _client(server)
+    for key in _bucket_objects(server, bucket):
+        client.delete_object(Bucket=bucket, Key=key)
+    server.faults.reset()
+    assert _publish(home, "--target", "s3") == 0
+    assert "does not match the recorded state" in capsys.readouterr().out
+    objects = _bucket_objects(server, bucket)
+    for path, sha in _files(exports).items():
+        assert hashlib.sha256(objects[f"fs/latest/{path}"]).hexdigest() == sha
+
 
 def test_s3_interrupted_publish_keeps_latest_whole_and_resumes(
     home: Path, s3: tuple[S3Server, str], capsys: pytest.CaptureFixture[str]
@@ -299,7 +312,7 @@ def test_s3_interrupted_publish_keeps_latest_whole_and_resumes(
     write_checksums(exports)
     new = _files(exports)
     server.faults.reset()
-    server.faults.fail_from = 3  # an outage from the third request on (retries included)
+    server.faults.fail_from = 4  # an outage from the fourth request on (retries included)
     assert _publish(home) == 3
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("fsdata: s3: ") and "InternalError" in err[0]
@@ -441,6 +454,30 @@ def test_datagouv_one_resource_per_file_updated_in_place(
     assert set(datagouv.resources) == set(ids_before)  # no new resource
     _check_resources(datagouv, exports, _state(home, "datagouv"))
 
+    # a resource deleted on data.gouv.fr is created again, the state follows
+    gone = next(iter(datagouv.resources))
+    del datagouv.resources[gone]
+    datagouv.faults.reset()
+    assert _publish(home, "--target", "datagouv") == 0
+    assert [
+        p.rsplit("/datasets/", 1)[1] for _, p, _ in datagouv.faults.log if p.endswith("/upload/")
+    ] == [f"{DATASET}/upload/"]
+    _check_resources(datagouv, exports, _state(home, "datagouv"))
+
+    # what a flow calls after a refresh, and the artifact it makes of the report
+    settings = load_settings(home)
+    assert publish_after_refresh(settings) is None  # publish_after_refresh names no target
+    (home / "fsdata.toml").write_text(
+        'publish_after_refresh = ["datagouv"]\n' + (home / "fsdata.toml").read_text("utf-8"),
+        "utf-8",
+    )
+    _release(home, "v3")
+    report = publish_after_refresh(load_settings(home))
+    assert report is not None and report.ok and report.targets[0].uploaded == 4
+    markdown = report.markdown()
+    assert "## datagouv" in markdown and "| replace | `espaces/espaces_current.csv` |" in markdown
+    assert API_KEY not in markdown
+
     # the key is in no file of the home, no output and no log record
     captured = capsys.readouterr()
     assert API_KEY not in captured.out + captured.err
@@ -546,7 +583,7 @@ def test_the_demo_release_goes_to_both_targets(
     assert (
         "s3: up to date, nothing to send" in out and "datagouv: up to date, nothing to send" in out
     )
-    assert s3[0].faults.count == 0 and [m for m, _, _ in datagouv.faults.log] == ["GET"]
+    assert s3[0].writes() == [] and [m for m, _, _ in datagouv.faults.log] == ["GET"]
     for path in home.rglob("*"):
         if path.is_file():
             assert API_KEY.encode() not in path.read_bytes(), path

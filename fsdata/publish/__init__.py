@@ -51,7 +51,7 @@ def publish_release(
     refused key) is reported in its TargetReport (`error`, `error_kind`: auth / remote / config)
     and the others still run; `report.ok` says whether all succeeded.
     """
-    names = list(targets) if targets else list(settings.publish)
+    names = list(dict.fromkeys(targets)) if targets else list(settings.publish)
     if not names:
         raise PublishError(
             "no publish target configured: add [publish.s3] or [publish.datagouv] to fsdata.toml"

@@ -33,6 +33,7 @@ class TargetReport:
     dry_run: bool
     steps: list[Step] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    notes: list[str] = field(default_factory=list)
     error: str | None = None
     error_kind: str | None = None
 
@@ -83,6 +84,7 @@ class PublishReport:
         out = [f"{head}: release {self.fingerprint[:12]} ({self.files} files) from {self.release}"]
         for target in self.targets:
             out.append(target.summary())
+            out += [f"  note: {note}" for note in target.notes]
             for step in target.steps:
                 mark = "" if self.dry_run else ("  done" if step.done else "  not done")
                 size = f" ({step.size:,} bytes)" if step.size is not None else ""
@@ -102,6 +104,7 @@ class PublishReport:
         ]
         for target in self.targets:
             out += [f"## {target.target}", "", target.summary(), ""]
+            out += [f"- note: {note}" for note in target.notes] + ([""] if target.notes else [])
             if target.steps:
                 out += ["| step | file | where | bytes | done |", "|---|---|---|---:|---|"]
                 for s in target.steps:

@@ -165,6 +165,22 @@ def _manifest(target: S3Target, release: Release, day: date) -> bytes:
     return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
+def _remote_fingerprint(client: Any, target: S3Target) -> str | None:
+    """The release `latest/manifest.json` describes now (None when there is none)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        answer = client.get_object(Bucket=target.bucket, Key=_full(target, LATEST_MANIFEST))
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            return None
+        raise
+    try:
+        return str(json.loads(answer["Body"].read())["fingerprint"])
+    except (ValueError, KeyError, TypeError):
+        return "unreadable"
+
+
 def publish(
     target: S3Target,
     settings: Settings,
@@ -173,14 +189,29 @@ def publish(
     day: date,
     dry_run: bool,
 ) -> TargetReport:
-    ops = plan(target, release, state, day)
-    report = TargetReport("s3", dry_run, [op.step for op in ops])
-    if dry_run or not ops:
-        return report
+    if dry_run:
+        return TargetReport("s3", True, [op.step for op in plan(target, release, state, day)])
     from botocore.exceptions import BotoCoreError, ClientError
 
     client = _client(target, settings)
     bucket = target.bucket
+    notes = []
+    try:
+        remote = _remote_fingerprint(client, target)
+    except (BotoCoreError, ClientError) as exc:
+        failure = _failure(target, "read", _full(target, LATEST_MANIFEST), exc)
+        return TargetReport("s3", False, error=str(failure), error_kind=failure.kind)
+    held = state.get(LATEST_MANIFEST)
+    if remote != (held.sha256 if held is not None else None):
+        # The bucket is not what was recorded (emptied, replaced, written by someone else):
+        # the records are void, every file is sent again.
+        state.reset()
+        notes.append(
+            f"{_full(target, LATEST_MANIFEST)} does not match the recorded state: "
+            "publishing every file again"
+        )
+    ops = plan(target, release, state, day)
+    report = TargetReport("s3", False, [op.step for op in ops], notes=notes)
 
     def upload(op: _Op) -> None:
         assert op.file is not None

@@ -82,6 +82,12 @@ class State:
         )
         self.rows[held.remote_key] = held
 
+    def reset(self) -> None:
+        """Forget every row of this target: the remote side no longer matches them."""
+        assert self.con is not None, "a dry run writes no state"
+        self.con.execute("delete from meta.publications where target = ?", [self.target])
+        self.rows.clear()
+
     def drop(self, remote_key: str) -> None:
         assert self.con is not None, "a dry run writes no state"
         self.con.execute(
