@@ -60,6 +60,9 @@ class DatagouvTarget:
     api_url: str = "https://www.data.gouv.fr/api/1"
     # The name of the environment variable holding the API key (sent as X-API-KEY).
     api_key_env: str = "DATAGOUV_API_KEY"
+    # data.gouv.fr refuses HTML uploads: the catalogue page is linked as a remote resource at
+    # this URL (for example the S3 target's latest/index.html) when set, else not published.
+    page_url: str = ""
 
 
 PUBLISH_TARGETS: dict[str, type] = {"s3": S3Target, "datagouv": DatagouvTarget}

@@ -150,6 +150,8 @@ class DatagouvStandIn:
             )
         if request.method == "POST" and rest == ["upload", ""]:
             return self.upload(request, None)
+        if request.method == "POST" and rest == ["resources", ""]:
+            return self.link(request)
         if len(rest) == 4 and rest[0] == "resources" and rest[2:] == ["upload", ""]:
             if request.method != "POST":
                 return self.violation(f"{request.method} {request.path}: upload is POST")
@@ -195,6 +197,21 @@ class DatagouvStandIn:
         self.resources[resource["id"]] = resource
         self.files[resource["id"]] = data
         return _json(resource, 200 if rid else 201)
+
+    def link(self, request: Request) -> Response:
+        """A remote resource: this endpoint takes no file (udata answers 400 otherwise)."""
+        body = request.get_json(silent=True)
+        if request.mimetype != "application/json" or not isinstance(body, dict):
+            return self.violation(f"{request.path}: a JSON body")
+        if not set(body) <= self.RESOURCE_FIELDS:
+            return self.violation(f"{request.path}: unknown resource fields in {body!r}")
+        if body.get("filetype") != "remote":
+            return _json({"message": "This endpoint only supports remote resources"}, 400)
+        if not body.get("title") or not body.get("url"):
+            return _json({"errors": {"title": ["required"], "url": ["required"]}}, 400)
+        resource = {"id": str(uuid.uuid4()), "type": "main", "checksum": None, **body}
+        self.resources[resource["id"]] = resource
+        return _json(resource, 201)
 
     def update(self, request: Request, rid: str) -> Response:
         if rid not in self.resources:

@@ -487,6 +487,28 @@ def test_datagouv_one_resource_per_file_updated_in_place(
             assert API_KEY.encode() not in path.read_bytes(), path
 
 
+def test_datagouv_links_the_page_it_cannot_upload(home: Path, datagouv: DatagouvStandIn) -> None:
+    _configure(home, None, datagouv)
+    page = "https://open.example.org/fs/latest/index.html"
+    with (home / "fsdata.toml").open("a", encoding="utf-8") as handle:
+        handle.write(f'page_url = "{page}"\n')
+    _release(home)
+    assert _publish(home, "--target", "datagouv") == 0
+    links = [r for r in datagouv.resources.values() if r.get("filetype") == "remote"]
+    assert len(links) == 1 and len(datagouv.resources) == 7
+    assert links[0]["url"] == page and links[0]["title"] == "Page du catalogue"
+    assert links[0]["format"] == "html" and links[0]["type"] == "documentation"
+
+    # a new page: no upload, its metadata sent again (data.gouv.fr dates the resource anew)
+    (home / "exports" / "index.html").write_text("<html><body>v2</body></html>", "utf-8")
+    write_checksums(home / "exports")
+    datagouv.faults.reset()
+    assert _publish(home, "--target", "datagouv") == 0
+    sent = [(m, p.rsplit("/datasets/", 1)[1]) for m, p, _ in datagouv.faults.log]
+    assert ("PUT", f"{DATASET}/resources/{links[0]['id']}/") in sent
+    assert len(datagouv.resources) == 7 and datagouv.violations == []
+
+
 def test_datagouv_interrupted_publish_resumes_without_duplicates(
     home: Path, datagouv: DatagouvStandIn, capsys: pytest.CaptureFixture[str]
 ) -> None:

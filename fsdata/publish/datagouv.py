@@ -5,7 +5,11 @@ updated in place (same resource id, same stable URL), through the API v1 (udata)
 - `POST {api}/datasets/{dataset}/upload/`                 a new file resource (multipart `file`),
                                                           answered 201 with the resource;
 - `POST {api}/datasets/{dataset}/resources/{rid}/upload/` a new file for that resource, 200;
-- `PUT  {api}/datasets/{dataset}/resources/{rid}/`        its title, description, format, type.
+- `PUT  {api}/datasets/{dataset}/resources/{rid}/`        its title, description, format, type;
+- `POST {api}/datasets/{dataset}/resources/`              a remote resource (a link): the
+                                                          catalogue page, which data.gouv.fr
+                                                          refuses as an upload, when `page_url`
+                                                          says where it is served.
 
 Every request carries the key in `X-API-KEY`, read from the environment variable the settings
 name; it is never logged, reported, raised or stored. The server answers with each upload's
@@ -32,11 +36,19 @@ from fsdata.publish.report import Step, TargetFailed, TargetReport
 from fsdata.publish.state import Held, State
 
 # udata refuses an uploaded HTML file (415 "Incorrect file content type: HTML").
-REFUSED_FORMATS = {"html": "data.gouv.fr refuses HTML uploads (415); publish the page on s3"}
+REFUSED_FORMATS = {"html": "data.gouv.fr refuses HTML uploads (415); set page_url to link it"}
 
 
-def metadata_sha256(f: ReleaseFile) -> str:
-    return hashlib.sha256(json.dumps(f.metadata(), sort_keys=True).encode("utf-8")).hexdigest()
+SENDS = ("create", "replace")
+
+
+def _metadata(f: ReleaseFile, link: str) -> dict[str, str]:
+    return {**f.metadata(), "url": link} if link else f.metadata()
+
+
+def metadata_sha256(f: ReleaseFile, link: str = "") -> str:
+    text = json.dumps(_metadata(f, link), sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @dataclass
@@ -47,9 +59,17 @@ class _Op:
 
 
 def _decide(
-    f: ReleaseFile, held: Held | None, rid: str | None, remote_sha1: str | None
+    f: ReleaseFile, held: Held | None, rid: str | None, remote_sha1: str | None, link: str
 ) -> str | None:
-    """create / replace / metadata, or None when the resource is up to date."""
+    """create / replace / metadata (link / metadata for a linked page), or None when the
+    resource is up to date."""
+    if link:
+        if rid is None:
+            return "link"
+        current = held is not None and held.remote_id == rid and held.sha256 == f.sha256
+        # a new page: its metadata is sent again, so data.gouv.fr dates the resource anew
+        fresh = current and held is not None and held.metadata_sha256 == metadata_sha256(f, link)
+        return None if fresh else "metadata"
     if rid is None:
         return "create"
     bytes_there = (
@@ -63,7 +83,7 @@ def _decide(
 
 
 def plan(
-    release: Release, state: State, remote: dict[str, dict[str, Any]] | None
+    release: Release, state: State, remote: dict[str, dict[str, Any]] | None, page_url: str = ""
 ) -> tuple[list[_Op], list[tuple[str, str]]]:
     """The resources to write. `remote` (resource id → resource), when read from the API,
     refines the plan made from the state alone (a dry run)."""
@@ -71,7 +91,8 @@ def plan(
     skipped: list[tuple[str, str]] = []
     claimed = {h.remote_id for h in state.rows.values() if h.remote_id}
     for f in release.files:
-        if f.format in REFUSED_FORMATS:
+        link = page_url if f.path == "index.html" else ""
+        if f.format in REFUSED_FORMATS and not link:
             skipped.append((f.path, REFUSED_FORMATS[f.format]))
             continue
         held = state.get(f.path)
@@ -83,18 +104,19 @@ def plan(
                     (
                         r_id
                         for r_id, r in remote.items()
-                        if r_id not in claimed and _sha1(r) == f.sha1
+                        if r_id not in claimed
+                        and (r.get("url") == link if link else _sha1(r) == f.sha1)
                     ),
                     None,
                 )
                 if rid is not None:
                     claimed.add(rid)
             remote_sha1 = _sha1(remote[rid]) if rid is not None else None
-        action = _decide(f, held, rid, remote_sha1)
+        action = _decide(f, held, rid, remote_sha1, link)
         if action is not None:
             ops.append(
                 _Op(
-                    Step(action, f.path, rid or "new", f.size if action != "metadata" else None),
+                    Step(action, f.path, rid or "new", f.size if action in SENDS else None),
                     f,
                     rid,
                 )
@@ -194,7 +216,7 @@ def publish(
     target: DatagouvTarget, settings: Settings, release: Release, state: State, dry_run: bool
 ) -> TargetReport:
     if dry_run:
-        ops, skipped = plan(release, state, None)
+        ops, skipped = plan(release, state, None, target.page_url)
         return TargetReport("datagouv", True, [op.step for op in ops], skipped)
     key = os.environ.get(target.api_key_env, "")
     if not key:
@@ -209,18 +231,28 @@ def publish(
         for r in dataset.get("resources") or []
         if isinstance(r, dict) and r.get("id")
     }
-    ops, skipped = plan(release, state, remote)
+    ops, skipped = plan(release, state, remote, target.page_url)
     report = TargetReport("datagouv", False, [op.step for op in ops], skipped)
     for op in ops:
         f, rid = op.file, op.rid
+        link = target.page_url if f.path == "index.html" else ""
         try:
-            if op.step.action in ("create", "replace"):
+            if op.step.action in SENDS:
                 rid = str(api.upload(f, rid)["id"])
                 op.step.remote = rid
                 state.put(Held(f.path, f.path, f.sha256, f.size, rid, None))
-            assert rid is not None
-            api.call("PUT", f"resources/{quote(rid, safe='')}/", json=f.metadata())
-            state.put(Held(f.path, f.path, f.sha256, f.size, rid, metadata_sha256(f)))
+            if op.step.action == "link":
+                # No retry: a lost answer would leave two links (the next run adopts the one
+                # that exists, by its URL).
+                body = {**_metadata(f, link), "filetype": "remote"}
+                answer = api.call("POST", "resources/", retry=False, json=body)
+                if not answer.get("id"):
+                    raise TargetFailed("remote", f"datagouv: linking {f.path} answered no id")
+                rid = op.step.remote = str(answer["id"])
+            else:
+                assert rid is not None
+                api.call("PUT", f"resources/{quote(rid, safe='')}/", json=_metadata(f, link))
+            state.put(Held(f.path, f.path, f.sha256, f.size, rid, metadata_sha256(f, link)))
             op.step.done = True
         except TargetFailed as failure:
             report.error, report.error_kind = str(failure), failure.kind
