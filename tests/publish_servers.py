@@ -105,6 +105,9 @@ class DatagouvStandIn:
          "checksum", "filesize")
     )  # fmt: skip
 
+    # What GET /datasets/extensions/ answers: a part of udata's whitelist, with Parquet.
+    EXTENSIONS = ("csv", "txt", "json", "parquet", "pdf", "xml", "zip", "geojson", "xlsx", "ods")
+
     def __init__(self, dataset: str, api_key: str) -> None:
         self.dataset = dataset
         self.api_key = api_key
@@ -137,6 +140,8 @@ class DatagouvStandIn:
         prefix = f"/api/1/datasets/{self.dataset}/"
         if request.headers.get("X-API-KEY") != self.api_key:
             return _json({"message": "Invalid API Key"}, 401)
+        if request.method == "GET" and request.path == "/api/1/datasets/extensions/":
+            return _json(list(self.EXTENSIONS))
         if not request.path.startswith(prefix):
             return _json({"message": "Not found"}, 404)
         rest = request.path[len(prefix) :].split("/")
@@ -176,6 +181,8 @@ class DatagouvStandIn:
         mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
         if "html" in mime:
             return _json({"message": "Incorrect file content type: HTML"}, 415)
+        if "." not in name or name.rsplit(".", 1)[1].lower() not in self.EXTENSIONS:
+            return _json({"message": "This file type is not allowed"}, 400)
         data = upload.read()
         resource = self.resources.get(rid or "") or {
             "id": str(uuid.uuid4()),

@@ -438,12 +438,16 @@ def test_datagouv_one_resource_per_file_updated_in_place(
     methods = [(m, p.split("/datasets/")[1]) for m, p, _ in datagouv.faults.log]
     assert methods[0] == ("GET", f"{DATASET}/")
     assert sum(1 for m, p in methods if p == f"{DATASET}/upload/") == 6
+    # a text file of an extension data.gouv.fr does not take is sent as .txt
+    names = {r["url"].rsplit("/", 1)[1] for r in datagouv.resources.values()}
+    assert {"CHANGELOG.md.txt", "SHA256SUMS.txt", "espaces_current.parquet"} <= names
     assert all(h.get("X-Api-Key") == API_KEY for _, _, h in datagouv.faults.log)
     ids_before = dict(datagouv.resources)
 
     datagouv.faults.reset()
     assert _publish(home, "--target", "datagouv") == 0
-    assert [m for m, _, _ in datagouv.faults.log] == ["GET"]  # read the dataset, send nothing
+    # read the dataset and the accepted extensions, send nothing
+    assert [m for m, _, _ in datagouv.faults.log] == ["GET", "GET"]
     assert "datagouv: up to date" in capsys.readouterr().out
 
     _release(home, "v2")  # changes espaces_current.csv/.parquet, CHANGELOG.md, index.html
@@ -487,13 +491,21 @@ def test_datagouv_one_resource_per_file_updated_in_place(
             assert API_KEY.encode() not in path.read_bytes(), path
 
 
-def test_datagouv_links_the_page_it_cannot_upload(home: Path, datagouv: DatagouvStandIn) -> None:
+def test_datagouv_links_the_page_it_cannot_upload(
+    home: Path, datagouv: DatagouvStandIn, capsys: pytest.CaptureFixture[str]
+) -> None:
     _configure(home, None, datagouv)
     page = "https://open.example.org/fs/latest/index.html"
     with (home / "fsdata.toml").open("a", encoding="utf-8") as handle:
         handle.write(f'page_url = "{page}"\n')
-    _release(home)
+    exports = _release(home)
+    (exports / "france_services.duckdb").write_bytes(b"DUCK" * 100)  # the analyst database
+    write_checksums(exports)
     assert _publish(home, "--target", "datagouv") == 0
+    assert (
+        "skipped  france_services.duckdb: data.gouv.fr accepts no upload of extension .duckdb"
+        in (capsys.readouterr().out)
+    )
     links = [r for r in datagouv.resources.values() if r.get("filetype") == "remote"]
     assert len(links) == 1 and len(datagouv.resources) == 7
     assert links[0]["url"] == page and links[0]["title"] == "Page du catalogue"
@@ -514,7 +526,7 @@ def test_datagouv_interrupted_publish_resumes_without_duplicates(
 ) -> None:
     _configure(home, None, datagouv)
     exports = _release(home)
-    datagouv.faults.lose_answer_of = 4  # the second file is created, but its answer is lost
+    datagouv.faults.lose_answer_of = 5  # the second file is created, but its answer is lost
     assert _publish(home, "--target", "datagouv") == 3
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("fsdata: datagouv: ") and "HTTP 500" in err[0]
@@ -605,7 +617,7 @@ def test_the_demo_release_goes_to_both_targets(
     assert (
         "s3: up to date, nothing to send" in out and "datagouv: up to date, nothing to send" in out
     )
-    assert s3[0].writes() == [] and [m for m, _, _ in datagouv.faults.log] == ["GET"]
+    assert s3[0].writes() == [] and [m for m, _, _ in datagouv.faults.log] == ["GET", "GET"]
     for path in home.rglob("*"):
         if path.is_file():
             assert API_KEY.encode() not in path.read_bytes(), path

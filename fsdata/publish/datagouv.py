@@ -6,6 +6,10 @@ updated in place (same resource id, same stable URL), through the API v1 (udata)
                                                           answered 201 with the resource;
 - `POST {api}/datasets/{dataset}/resources/{rid}/upload/` a new file for that resource, 200;
 - `PUT  {api}/datasets/{dataset}/resources/{rid}/`        its title, description, format, type;
+- `GET  {api}/datasets/extensions/`                       the file extensions it accepts: a text
+                                                          file of another (CHANGELOG.md,
+                                                          SHA256SUMS) is sent as `<name>.txt`,
+                                                          any other file is left out, said so;
 - `POST {api}/datasets/{dataset}/resources/`              a remote resource (a link): the
                                                           catalogue page, which data.gouv.fr
                                                           refuses as an upload, when `page_url`
@@ -56,6 +60,22 @@ class _Op:
     step: Step
     file: ReleaseFile
     rid: str | None
+    name: str  # the file name sent (its extension is what data.gouv.fr checks)
+
+
+TEXT_FORMATS = ("md", "txt", "")
+
+
+def upload_name(f: ReleaseFile, allowed: set[str] | None) -> str | None:
+    """The name to upload `f` under, given the extensions data.gouv.fr accepts (None: unknown,
+    the file's own name); None when it accepts no form of this file."""
+    name = f.local.name
+    extension = name.rsplit(".", 1)[1].lower() if "." in name else ""
+    if allowed is None or extension in allowed:
+        return name
+    if extension in TEXT_FORMATS and "txt" in allowed:
+        return f"{name}.txt"
+    return None
 
 
 def _decide(
@@ -83,10 +103,14 @@ def _decide(
 
 
 def plan(
-    release: Release, state: State, remote: dict[str, dict[str, Any]] | None, page_url: str = ""
+    release: Release,
+    state: State,
+    remote: dict[str, dict[str, Any]] | None,
+    page_url: str = "",
+    allowed: set[str] | None = None,
 ) -> tuple[list[_Op], list[tuple[str, str]]]:
-    """The resources to write. `remote` (resource id → resource), when read from the API,
-    refines the plan made from the state alone (a dry run)."""
+    """The resources to write. `remote` (resource id → resource) and `allowed` (extensions),
+    when read from the API, refine the plan made from the state alone (a dry run)."""
     ops: list[_Op] = []
     skipped: list[tuple[str, str]] = []
     claimed = {h.remote_id for h in state.rows.values() if h.remote_id}
@@ -94,6 +118,11 @@ def plan(
         link = page_url if f.path == "index.html" else ""
         if f.format in REFUSED_FORMATS and not link:
             skipped.append((f.path, REFUSED_FORMATS[f.format]))
+            continue
+        name = upload_name(f, allowed)
+        if name is None and not link:
+            extension = f.local.suffix or "(none)"
+            skipped.append((f.path, f"data.gouv.fr accepts no upload of extension {extension}"))
             continue
         held = state.get(f.path)
         rid = held.remote_id if held is not None else None
@@ -119,6 +148,7 @@ def plan(
                     Step(action, f.path, rid or "new", f.size if action in SENDS else None),
                     f,
                     rid,
+                    name or f.local.name,
                 )
             )
     return ops, skipped
@@ -176,9 +206,10 @@ class _Api:
             )
         if not response.ok:
             try:
-                detail = str(response.json().get("message") or "")[:200]
+                answer = response.json()
             except ValueError:
-                detail = ""
+                answer = None
+            detail = str(answer.get("message") or "")[:200] if isinstance(answer, dict) else ""
             raise TargetFailed(
                 "remote",
                 self._scrub(
@@ -194,10 +225,23 @@ class _Api:
             raise TargetFailed("remote", f"datagouv: {method} {url} answered no JSON object")
         return answer
 
-    def upload(self, f: ReleaseFile, rid: str | None) -> dict[str, Any]:
+    def extensions(self) -> set[str] | None:
+        """The upload extensions the server accepts (None when it does not say)."""
+        try:
+            answer = self.session.get(
+                f"{self.base}/datasets/extensions/",
+                timeout=(self.settings.connect_timeout, self.settings.read_timeout),
+            )
+            listed = answer.json() if answer.ok else None
+        except (requests.RequestException, ValueError):
+            return None
+        if not isinstance(listed, list):
+            return None
+        return {str(e).lower().lstrip(".") for e in listed}
+
+    def upload(self, f: ReleaseFile, rid: str | None, name: str) -> dict[str, Any]:
         path = f"resources/{quote(rid, safe='')}/upload/" if rid else "upload/"
         with f.local.open("rb") as handle:
-            name = f.local.name
             # A new resource is not sent twice: a lost answer would leave two resources (the
             # next run adopts the one that exists, by its checksum).
             answer = self.call(
@@ -231,14 +275,14 @@ def publish(
         for r in dataset.get("resources") or []
         if isinstance(r, dict) and r.get("id")
     }
-    ops, skipped = plan(release, state, remote, target.page_url)
+    ops, skipped = plan(release, state, remote, target.page_url, api.extensions())
     report = TargetReport("datagouv", False, [op.step for op in ops], skipped)
     for op in ops:
         f, rid = op.file, op.rid
         link = target.page_url if f.path == "index.html" else ""
         try:
             if op.step.action in SENDS:
-                rid = str(api.upload(f, rid)["id"])
+                rid = str(api.upload(f, rid, op.name)["id"])
                 op.step.remote = rid
                 state.put(Held(f.path, f.path, f.sha256, f.size, rid, None))
             if op.step.action == "link":

@@ -73,9 +73,10 @@ def plan(target: S3Target, release: Release, state: State, day: date) -> list[_O
         held = state.get(key)
         if held is not None and held.sha256 == f.sha256:
             continue
-        sources = sorted(
-            h.remote_key for h in state.holding(f.path, f.sha256) if h.remote_key != key
-        )
+        holders = [h.remote_key for h in state.holding(f.path, f.sha256) if h.remote_key != key]
+        # a dated key first, the newest: it is not rewritten by later publishes
+        sources = sorted((k for k in holders if k.startswith("releases/")), reverse=True)
+        sources += sorted(k for k in holders if not k.startswith("releases/"))
         if sources:
             ops.append(_Op(Step("copy", f.path, _full(target, key), f.size), key, f, sources[0]))
         else:
