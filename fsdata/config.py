@@ -15,12 +15,14 @@ secrets never live there, only the names of the environment variables that hold 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from dataclasses import MISSING, dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 DEFAULT_SOURCES = {
     # data.gouv.fr's stable "latest" link of the listing's CSV resource (SOURCES.md §1).
@@ -160,8 +162,27 @@ def _publish_targets(path: Path, table: Any) -> dict[str, S3Target | DatagouvTar
         bad = [k for k, v in values.items() if not isinstance(v, str)]
         if bad:
             raise ValueError(f"{path}: [publish.{name}] {', '.join(sorted(bad))} must be text")
-        targets[name] = kind(**values)
+        target = kind(**values)
+        if isinstance(target, DatagouvTarget) and not _safe_for_key(target.api_url):
+            # the key travels verbatim in a header: never over plain http beyond this machine
+            raise ValueError(
+                f"{path}: [publish.datagouv] api_url must be https, not {target.api_url}"
+            )
+        targets[name] = target
     return targets
+
+
+def _safe_for_key(url: str) -> bool:
+    """https, or http to this machine only (tests against a local server)."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return True
+    host = parts.hostname or ""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    return parts.scheme == "http" and loopback
 
 
 def load_settings(

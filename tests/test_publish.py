@@ -174,6 +174,7 @@ def test_publish_settings_are_read_and_checked(home: Path) -> None:
         '[publish.ftp]\nhost = "x"\n': r"unknown publish target \[publish.ftp\]",
         '[publish.datagouv]\napi_key_env = "K"\n': r"\[publish.datagouv\] needs dataset",
         'publish_after_refresh = ["datagouv"]\n[publish.s3]\nbucket = "b"\n': "names 'datagouv'",
+        '[publish.datagouv]\ndataset = "d"\napi_url = "http://data.gouv.fr/api/1"\n': "be https",
     }
     for text, message in bad.items():
         (home / "fsdata.toml").write_text(text, "utf-8")
