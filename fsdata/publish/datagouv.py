@@ -194,7 +194,8 @@ class _Api:
                 raise TargetFailed(
                     "remote", self._scrub(f"datagouv: {method} {url} failed: {type(exc).__name__}")
                 ) from None
-            if response.status_code >= 500 and retry and delays:
+            # a server error or "too many requests": worth another try after a pause
+            if (response.status_code >= 500 or response.status_code == 429) and retry and delays:
                 time.sleep(delays.pop(0))
                 continue
             break
