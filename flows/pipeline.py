@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from prefect.artifacts import create_markdown_artifact
 from prefect.futures import PrefectFuture
 from prefect.tasks import Task
 
@@ -360,8 +361,30 @@ def finish_run(source: str, settings: Settings, report: RunReport, writes: tuple
     for summary in report.summaries:
         print(summary.message)
     publish_artifacts(report, settings)
+    if entry is not None:
+        send_release(settings)
     for flow_name in due:
         run_derived(str(flow_name), settings)
+
+
+def send_release(settings: Settings) -> None:
+    """Publish the release to the targets `publish_after_refresh` names (fsdata/publish): what
+    went where is the run's artifact; a target that fails is said, the load stays published
+    and the next publication sends what is missing."""
+    from fsdata.publish import ReleaseInvalid, publish_after_refresh
+
+    try:
+        sent = publish_after_refresh(settings)
+    except ReleaseInvalid as exc:
+        print(f"release not sent: it fails its own checksums: {exc}")
+        return
+    if sent is None:
+        return
+    create_markdown_artifact(
+        key="publication", markdown=sent.markdown(), description="where the release went"
+    )
+    for line in sent.lines():
+        print(line)
 
 
 def _written(writes: tuple[str, ...]) -> list[graph.Model]:

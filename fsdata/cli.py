@@ -92,6 +92,18 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--vintage", type=int, help="communes: the reference year (YYYY)")
     ingest.add_argument("--services", type=Path, help="partners: the partner services file")
 
+    publish = commands.add_parser(
+        "publish", parents=[common], help="send the release to the targets of fsdata.toml"
+    )
+    publish.add_argument(
+        "--target",
+        action="append",
+        help="a target of fsdata.toml (s3, datagouv); repeatable; default: every one configured",
+    )
+    publish.add_argument(
+        "--dry-run", action="store_true", help="print the plan; send nothing, record nothing"
+    )
+
     commands.add_parser("status", parents=[common], help="last loads per source")
     commands.add_parser(
         "serve",
@@ -130,6 +142,32 @@ def _ingest_arguments(args: argparse.Namespace) -> dict[str, Any] | str:
     return kwargs
 
 
+def _publish(home: Path, args: argparse.Namespace) -> int:
+    """`fsdata publish`: under the warehouse lock (the state is in the warehouse)."""
+    from flows.lock import warehouse_lock
+    from fsdata.config import load_settings
+    from fsdata.publish import PublishError, ReleaseInvalid, publish_release
+
+    settings = load_settings(home, args.config)
+    try:
+        with warehouse_lock(settings.home, settings.lock_timeout):
+            report = publish_release(settings, args.target, dry_run=args.dry_run)
+    except PublishError as exc:
+        print(f"fsdata: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except ReleaseInvalid as exc:
+        print(f"fsdata: refused, nothing was published: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    for line in report.lines():
+        print(line)
+    kinds = {target.error_kind for target in report.failures()}
+    for target in report.failures():
+        print(f"fsdata: {target.error}", file=sys.stderr)
+    if kinds & {"auth", "remote"}:
+        return EXIT_FETCH_FAILED
+    return EXIT_ERROR if kinds else EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     home = Path(args.home or os.environ.get("FSDATA_HOME") or "data")
@@ -160,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
             from flows.demo import demo
 
             demo(**common)
+        elif args.command == "publish":
+            return _publish(home, args)
         elif args.command == "serve":
             from flows.deployments import serve
 

@@ -6,17 +6,23 @@ Environment variables: `FSDATA_HOME`, `FSDATA_ESPACES_URL`, `FSDATA_MAX_DOWNLOAD
 `FSDATA_RETRY_DELAYS` (comma-separated seconds), `FSDATA_ROW_COUNT_MAX_FALL`,
 `FSDATA_ROW_COUNT_MAX_RISE`, `FSDATA_ALLOWED_HOSTS` (comma-separated), `FSDATA_LOCK_TIMEOUT`
 (seconds a run waits for the warehouse lock), `FSDATA_TASK_RUNNER` (`threads` or `dask`),
-`FSDATA_DASK_ADDRESS`, `FSDATA_TASK_WORKERS`, `FSDATA_TASK_CACHE_DAYS`.
+`FSDATA_DASK_ADDRESS`, `FSDATA_TASK_WORKERS`, `FSDATA_TASK_CACHE_DAYS`,
+`FSDATA_PUBLISH_AFTER_REFRESH` (comma-separated target names).
+
+Publish targets are tables of `fsdata.toml` only (`[publish.s3]`, `[publish.datagouv]`): their
+secrets never live there, only the names of the environment variables that hold them.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 DEFAULT_SOURCES = {
     # data.gouv.fr's stable "latest" link of the listing's CSV resource (SOURCES.md §1).
@@ -37,6 +43,33 @@ DEFAULT_ALLOWED_HOSTS = (
 )
 
 TASK_RUNNERS = ("threads", "dask")
+
+
+@dataclass(frozen=True)
+class S3Target:
+    """`[publish.s3]`: an S3-compatible bucket. Credentials come from the environment
+    (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`), never from this file."""
+
+    bucket: str
+    endpoint_url: str = ""  # empty: AWS itself
+    prefix: str = ""
+    region: str = "us-east-1"
+
+
+@dataclass(frozen=True)
+class DatagouvTarget:
+    """`[publish.datagouv]`: a dataset on data.gouv.fr (or demo, or another udata)."""
+
+    dataset: str
+    api_url: str = "https://www.data.gouv.fr/api/1"
+    # The name of the environment variable holding the API key (sent as X-API-KEY).
+    api_key_env: str = "DATAGOUV_API_KEY"
+    # data.gouv.fr refuses HTML uploads: the catalogue page is linked as a remote resource at
+    # this URL (for example the S3 target's latest/index.html) when set, else not published.
+    page_url: str = ""
+
+
+PUBLISH_TARGETS: dict[str, type] = {"s3": S3Target, "datagouv": DatagouvTarget}
 
 
 @dataclass(frozen=True)
@@ -64,6 +97,10 @@ class Settings:
     task_workers: int = 2
     # Days a parse or validation result stays reusable for the same source file (0: never).
     task_cache_days: float = 30.0
+    # Where `fsdata publish` sends the release (target name → its settings), and the targets
+    # each successful refresh publishes to.
+    publish: dict[str, S3Target | DatagouvTarget] = field(default_factory=dict)
+    publish_after_refresh: tuple[str, ...] = ()
 
     @property
     def warehouse_path(self) -> Path:
@@ -92,7 +129,7 @@ def _coerce(name: str, value: Any) -> Any:
     kind = {f.name: f.type for f in fields(Settings)}[name]
     if name == "home":
         return Path(value)
-    if name in ("allowed_hosts", "retry_delays"):
+    if name in ("allowed_hosts", "retry_delays", "publish_after_refresh"):
         items = value.split(",") if isinstance(value, str) else list(value)
         items = [str(i).strip() for i in items if str(i).strip()]
         return tuple(float(i) for i in items) if name == "retry_delays" else tuple(items)
@@ -101,6 +138,53 @@ def _coerce(name: str, value: Any) -> Any:
     if kind == "int":
         return int(value)
     return value
+
+
+def _publish_targets(path: Path, table: Any) -> dict[str, S3Target | DatagouvTarget]:
+    """The `[publish.NAME]` tables, each checked against its target's known keys."""
+    if not isinstance(table, dict):
+        raise ValueError(f"{path}: [publish] must be a table of targets")
+    targets: dict[str, S3Target | DatagouvTarget] = {}
+    for name, values in table.items():
+        kind = PUBLISH_TARGETS.get(name)
+        if kind is None:
+            raise ValueError(
+                f"{path}: unknown publish target [publish.{name}] "
+                f"(known: {', '.join(PUBLISH_TARGETS)})"
+            )
+        if not isinstance(values, dict):
+            raise ValueError(f"{path}: [publish.{name}] must be a table")
+        known = {f.name: f for f in fields(kind)}
+        unknown = set(values) - set(known)
+        if unknown:
+            raise ValueError(f"{path}: [publish.{name}] unknown setting(s) {sorted(unknown)}")
+        required = [n for n, f in known.items() if f.default is MISSING and n not in values]
+        if required:
+            raise ValueError(f"{path}: [publish.{name}] needs {', '.join(required)}")
+        bad = [k for k, v in values.items() if not isinstance(v, str)]
+        if bad:
+            raise ValueError(f"{path}: [publish.{name}] {', '.join(sorted(bad))} must be text")
+        target = kind(**values)
+        if isinstance(target, DatagouvTarget) and not _safe_for_key(target.api_url):
+            # the key travels verbatim in a header: never over plain http beyond this machine
+            raise ValueError(
+                f"{path}: [publish.datagouv] api_url must be https, not {target.api_url}"
+            )
+        targets[name] = target
+    return targets
+
+
+def _safe_for_key(url: str) -> bool:
+    """https, or http to this machine only (tests against a local server)."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return True
+    host = parts.hostname or ""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    return parts.scheme == "http" and loopback
 
 
 def load_settings(
@@ -118,13 +202,15 @@ def load_settings(
         with toml_path.open("rb") as handle:
             document = tomllib.load(handle)
         sources.update(document.pop("sources", {}))
+        if "publish" in document:
+            values["publish"] = _publish_targets(toml_path, document.pop("publish"))
         unknown = set(document) - {f.name for f in fields(Settings)}
         if unknown:
             raise ValueError(f"{toml_path}: unknown setting(s) {sorted(unknown)}")
         values.update({k: _coerce(k, v) for k, v in document.items()})
 
     for f in fields(Settings):
-        if f.name in ("home", "sources"):
+        if f.name in ("home", "sources", "publish"):
             continue
         env_value = env.get(f"FSDATA_{f.name.upper()}")
         if env_value is not None:
@@ -141,6 +227,11 @@ def load_settings(
         )
     if settings.task_workers < 1:
         raise ValueError(f"task_workers must be at least 1, not {settings.task_workers}")
+    for name in settings.publish_after_refresh:
+        if name not in settings.publish:
+            raise ValueError(
+                f"publish_after_refresh names {name!r}, but no [publish.{name}] is configured"
+            )
     return settings
 
 

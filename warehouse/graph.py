@@ -54,6 +54,7 @@ class Model:
 
 MODELS: tuple[Model, ...] = (
     Model("meta/tables"),
+    Model("meta/publications"),  # what each publish target holds (fsdata/publish)
     # espaces
     Model("raw/espaces", reads=("meta/tables",)),
     Model("staging/espaces", reads=("raw/espaces", "meta/tables"), refresh=VIEW),
