@@ -169,6 +169,23 @@ DATASETS: tuple[Dataset, ...] = (
         ),
     ),
     Dataset(
+        "promises",
+        "Suivi des promesses du réseau",
+        ("espaces", "observatoire", "communes", "coverage", "partners", "barometre"),
+        (
+            Resource(
+                "promise_tracker", "marts.promise_tracker", ("promise_code",), "Suivi des promesses"
+            ),
+            Resource(
+                "promise_measures",
+                "marts.promise_measures",
+                ("measure", "measured_on", "source"),
+                "Mesures des promesses dans le temps",
+            ),
+            Resource("promises", "core.promises", ("promise_code",), "Promesses (références)"),
+        ),
+    ),
+    Dataset(
         "footfall",
         "Fréquentation des espaces",
         ("footfall",),
@@ -195,12 +212,14 @@ DATASET_BY_NAME = {d.name: d for d in DATASETS}
 
 # Which datasets a publication of each source changes: its own, and those built from it.
 AFFECTS: dict[str, tuple[str, ...]] = {
-    "espaces": ("espaces",),
-    "observatoire": ("observatoire", "partners"),
+    "espaces": ("espaces", "promises"),
+    "observatoire": ("observatoire", "partners", "promises"),
     "communes": ("communes",),
-    "coverage": ("coverage",),
-    "partners": ("partners",),
+    "coverage": ("coverage", "promises"),
+    "partners": ("partners", "promises"),
     "footfall": ("footfall", "partners"),
+    "barometre": ("promises",),
+    "promises": ("promises",),
 }
 
 SOURCE_INFO: dict[str, tuple[str, str]] = {
