@@ -51,7 +51,9 @@ summary as (
         count(*) as n_measures,
         min(measured_on) as first_measured_on,
         arg_min(value, (measured_on, source_rank)) as first_value,
-        min(measured_on) filter (where value >= target) as met_since
+        min(measured_on) filter (where value >= target) as met_since,
+        arg_min(value, (measured_on, source_rank)) filter (where value >= target)
+            as met_since_value
     from measures
     group by promise_code
 ),
@@ -79,6 +81,7 @@ judged as (
         summary.first_measured_on,
         summary.first_value,
         summary.met_since,
+        summary.met_since_value,
         official.value as official_value,
         official.unit as official_unit,
         coalesce(official.period_end, official.source_date) as official_on,
@@ -134,8 +137,11 @@ select
             target_unit, coalesce(' au ' || target_on, ''),
             case
                 when met_since is not null and met_since > judged_on
-                    then format(' ; objectif atteint plus tard, le {} ({} au {})',
-                        met_since, fr_number(measured_value), measured_on)
+                    then format(
+                        ' ; objectif atteint à une mesure ultérieure : {} au {} (dernière : {} au {})',
+                        fr_number(met_since_value), met_since, fr_number(measured_value),
+                        measured_on
+                    )
                 else ''
             end
         )
