@@ -132,3 +132,50 @@ def test_the_page_fetches_nothing_and_renders(home: Path, dom: str, tmp_path: Pa
     shot = browser(tmp_path, f"--screenshot={screenshot}", "--window-size=1200,3000", page.as_uri())
     assert shot.returncode == 0, shot.stderr
     assert screenshot.stat().st_size > 20_000
+
+
+@pytest.fixture(scope="module")
+def real_home(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from flows.communes import communes
+    from flows.espaces import espaces
+    from tests.conftest import SHARED_DATA
+
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is absent (real published files are not part of a clone)")
+    folder = tmp_path_factory.mktemp("real-page") / "home"
+    listing = SHARED_DATA / "espaces" / "liste-fs-20240801.csv"
+    espaces(home=str(folder), file=str(listing), as_of="2024-08-01")
+    communes(
+        home=str(folder), file=str(SHARED_DATA / "communes" / "communes-2021.csv"), vintage=2021
+    )
+    with connect(folder / "warehouse.duckdb") as con:
+        refresh_promise_tracker(con)
+        publish(con, folder / "exports", "promises")
+    return folder
+
+
+def test_on_the_real_listing_the_map_marks_every_open_espace_and_the_mesh_is_measured(
+    real_home: Path, tmp_path: Path
+) -> None:
+    if chromium() is None:
+        pytest.skip("chromium is not installed (CI installs it)")
+    page = real_home / "exports" / "index.html"
+    result = browser(tmp_path, "--dump-dom", page.as_uri())
+    assert result.returncode == 0, result.stderr
+    ((located, listed),) = query(
+        real_home,
+        "select count(*) filter (where latitude is not null), count(*) from marts.espaces_current",
+    )
+    assert listed == 2845 and located > 2800
+    assert result.stdout.count('<circle class="espace"') == located
+    for territory in ("Corse", "Guadeloupe", "Martinique", "Guyane", "La Réunion", "Mayotte"):
+        assert f">{territory}</text>" in result.stdout
+    ((share, measured),) = query(
+        real_home,
+        "select c.share_pop_within_30min, t.measured_value from marts.coverage c, "
+        "marts.promise_tracker t where c.level = 'france' and c.as_of = '2024-08-01' "
+        "and t.promise_code = 'mesh_30min'",
+    )
+    assert measured == share and 99 < share < 100
+    row = re.search(r'id="promise-mesh_30min">(.*?)</tr>', result.stdout, re.DOTALL)
+    assert row is not None and ">non tenue</span>" in row.group(1)

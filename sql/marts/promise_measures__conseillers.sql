@@ -5,7 +5,7 @@ select
     as_of as measured_on,
     n_conseillers::double as value,
     'conseillers numériques' as unit,
-    'ANCT, structures accueillant des conseillers numériques France services' as source,
+    'ANCT, carte des structures accueillant des conseillers numériques (conseillers attribués)' as source,
     1 as source_rank,
     'marts.conseillers_numeriques' as source_table,
     format(
