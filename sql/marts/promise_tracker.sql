@@ -15,6 +15,14 @@
 --     promise) and falls short
 create schema if not exists marts;
 
+-- The same macro as in promise_measures.sql, so that this model also runs on its own.
+create or replace temp macro fr_number(v) as
+    case
+        when v is null then '—'
+        when v = round(v) then replace(format('{:,}', v::bigint), ',', ' ')
+        else replace(replace(replace(format('{:,.2f}', v), ',', '_'), '.', ','), '_', ' ')
+    end;
+
 create or replace table marts.promise_tracker as
 
 with
