@@ -10,6 +10,7 @@ publication of the tables in `SERIES`.
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 import duckdb
@@ -18,7 +19,8 @@ import polars as pl
 from transforms.errors import SourceFormatError
 from warehouse.db import fetch_first, insert_frame, run_model
 
-REFERENCE = Path(__file__).resolve().parents[1] / "fsdata" / "reference" / "promises.csv"
+# Shipped with the package, beside the partner catalogue (fsdata/reference).
+REFERENCE = Path(str(resources.files("fsdata").joinpath("reference", "promises.csv")))
 
 PROMISE_COLUMNS = (
     "promise_code", "promise", "promised_by", "document_title", "document_date", "document_url",
