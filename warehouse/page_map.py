@@ -165,7 +165,13 @@ def draw_map(con: duckdb.DuckDBPyConnection, chart_id: str = "map") -> str:
         points[territory(dep)].append((lon, lat))
     order = ["metropole", "corse", *sorted(n for n in points if n not in ("metropole", "corse"))]
     boxes = _layout([n for n in order if n in points])
-    projections = {name: Projection(points[name], box) for name, box in boxes.items()}
+    # An inset keeps its top line for its name.
+    projections = {
+        name: Projection(
+            points[name], box if name == "metropole" else Box(box.x, box.y + 14, box.w, box.h - 14)
+        )
+        for name, box in boxes.items()
+    }
 
     # Communes binned into cells: population-weighted mean distance per cell.
     cells: dict[tuple[str, int, int], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
