@@ -171,7 +171,7 @@ DATASETS: tuple[Dataset, ...] = (
     Dataset(
         "promises",
         "Suivi des promesses du réseau",
-        ("espaces", "observatoire", "communes", "coverage", "partners", "barometre"),
+        ("espaces", "observatoire", "communes", "coverage", "partners", "barometre", "conseillers"),
         (
             Resource(
                 "promise_tracker", "marts.promise_tracker", ("promise_code",), "Suivi des promesses"
@@ -218,7 +218,6 @@ AFFECTS: dict[str, tuple[str, ...]] = {
     "coverage": ("coverage", "promises"),
     "partners": ("partners", "promises"),
     "footfall": ("footfall", "partners"),
-    "barometre": ("promises",),
     "promises": ("promises",),
 }
 
