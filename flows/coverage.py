@@ -20,7 +20,14 @@ from warehouse import coverage as store
 from warehouse import graph
 from warehouse.communes import has_communes
 from warehouse.coverage import CoverageUpdate
-from warehouse.db import begin_load, connect, finish_load, refresh_models, transaction
+from warehouse.db import (
+    begin_load,
+    connect,
+    finish_load,
+    refresh_downstream,
+    refresh_models,
+    transaction,
+)
 
 SOURCE = "coverage"
 MODELS = [m for m in graph.creation_order() if m.runs_in == SOURCE]
@@ -43,6 +50,8 @@ def coverage(home: str, config: str | None = None) -> dict[str, Any]:
             try:
                 with transaction(con):
                     results = refresh_models(con, MODELS)
+                    # and what reads them, e.g. the promise tracker's coverage measure
+                    refresh_downstream(con, tuple(m.name for m in MODELS))
                     changes: CoverageUpdate = results["core/commune_nearest_espace"]
                     counts = changes.as_counts()
                     status = (

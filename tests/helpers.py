@@ -29,3 +29,11 @@ def refresh_after(
     refresh_downstream(con, writes, as_of)
     derived = [m for m in graph.refresh_plan(writes) if m.runs_in is not None]
     refresh_models(con, derived)
+
+
+def refresh_promise_tracker(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Rebuild the promise tracker's models as the graph does; the rows per verdict."""
+    names = ("core/promises", "marts/promise_measures", "marts/promise_tracker")
+    refresh_models(con, [graph.MODEL_BY_NAME[name] for name in names])
+    counts = con.execute("select verdict, count(*) from marts.promise_tracker group by verdict")
+    return {verdict: int(n) for verdict, n in counts.fetchall()}

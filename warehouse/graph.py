@@ -268,6 +268,35 @@ MODELS += (
         feeds=("conseillers",),
     ),
 )
+MODELS += (
+    # the promise tracker: the promises (cited reference data) judged on measures of the marts
+    Model(
+        "core/promises",
+        refresh=REBUILT,
+        feeds=("promises",),
+        procedure="warehouse.promises:load_promises",
+    ),
+    Model(
+        "marts/promise_measures",
+        reads=(
+            "core/barometre",
+            "marts/network_by_departement",
+            "marts/demarche_partner_coverage",
+            "marts/coverage",
+            "marts/conseillers_numeriques",
+            "core/partners",
+        ),
+        refresh=REBUILT,
+        feeds=("promises",),
+        procedure="warehouse.promises:build_measures",
+    ),
+    Model(
+        "marts/promise_tracker",
+        reads=("core/promises", "marts/promise_measures", "core/official_figures"),
+        refresh=REBUILT,
+        feeds=("promises",),
+    ),
+)
 MODEL_BY_NAME = {model.name: model for model in MODELS}
 
 

@@ -10,6 +10,10 @@ from typing import Any
 
 import duckdb
 
+from warehouse.page_map import draw_map
+from warehouse.page_promises import CSS as PROMISES_CSS
+from warehouse.page_promises import network_chart, tracker_section
+
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1e1e1e;
 background:#f6f6f6;line-height:1.45}
@@ -159,11 +163,6 @@ def _rows(con: duckdb.DuckDBPyConnection, table: str, sql: str) -> list[tuple[An
 
 
 def charts(con: duckdb.DuckDBPyConnection) -> str:
-    network = _rows(
-        con,
-        "marts.network_by_departement",
-        "select as_of, sum(n_open) from marts.network_by_departement group by 1 order by 1",
-    )
     coverage = _rows(
         con,
         "marts.coverage",
@@ -196,12 +195,7 @@ def charts(con: duckdb.DuckDBPyConnection) -> str:
     synthetic = any(row[2] for row in footfall)
     return "".join(
         [
-            line_chart(
-                "chart-network",
-                "Taille du réseau : espaces ouverts par date de la liste",
-                [str(d) for d, _ in network],
-                {"espaces ouverts": [float(n) for _, n in network]},
-            ),
+            network_chart(con),
             bar_chart(
                 "chart-coverage",
                 "Couverture par département : part de la population à moins de 10 km d'un "
@@ -336,16 +330,17 @@ def render_page(
     return f"""<!DOCTYPE html>
 <html lang="fr"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>France services — données ouvertes</title><style>{CSS}</style></head>
+<title>France services — données ouvertes</title><style>{CSS}{PROMISES_CSS}</style></head>
 <body><header><h1>France services — données ouvertes</h1>
 <p>{_e(package.get("description", ""))}</p></header><main>
+{tracker_section(con, exports_dir)}
 <section id="about"><p>Licence : <a href="{_e(package["licenses"][0]["path"])}">\
 {_e(package["licenses"][0]["title"])}</a>. Publié le {_e(package.get("created", "—"))}.</p>
 <p><a href="datapackage.json">datapackage.json</a> (Frictionless Data Package) ·
 <a href="SHA256SUMS">SHA256SUMS</a> (<code>sha256sum -c SHA256SUMS</code>){changelog}</p>
 {synthetic_note}
 <details><summary>Sources</summary><ul>{sources}</ul></details></section>
-<h2>En un coup d'œil</h2><div class="charts">{charts(con)}</div>
+<h2>En un coup d'œil</h2>{draw_map(con)}<div class="charts">{charts(con)}</div>
 <h2>Jeux de données</h2>{"".join(sections)}
 </main></body></html>
 """

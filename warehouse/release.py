@@ -169,6 +169,23 @@ DATASETS: tuple[Dataset, ...] = (
         ),
     ),
     Dataset(
+        "promises",
+        "Suivi des promesses du réseau",
+        ("espaces", "observatoire", "communes", "coverage", "partners", "barometre", "conseillers"),
+        (
+            Resource(
+                "promise_tracker", "marts.promise_tracker", ("promise_code",), "Suivi des promesses"
+            ),
+            Resource(
+                "promise_measures",
+                "marts.promise_measures",
+                ("measure", "measured_on", "source"),
+                "Mesures des promesses dans le temps",
+            ),
+            Resource("promises", "core.promises", ("promise_code",), "Promesses (références)"),
+        ),
+    ),
+    Dataset(
         "footfall",
         "Fréquentation des espaces",
         ("footfall",),

@@ -1,5 +1,5 @@
--- core.official_figures: the national aggregates published in reports (SOURCES.md §4), each
--- cited; the only public footfall figures.
+-- core.official_figures: the national aggregates published in reports (Sénat, Cour des
+-- comptes), each citing its document; the only public footfall figures.
 create schema if not exists core;
 
 create table if not exists core.official_figures (

@@ -18,7 +18,7 @@ create table if not exists core.partners (
     load_id bigint not null
 );
 
-comment on table core.partners is 'Catalogue des partenaires nationaux France services (données de référence citées, SOURCES.md §3) ; un changement de nom garde le code.';
+comment on table core.partners is 'Catalogue des partenaires nationaux France services (données de référence, chaque ligne citant son document : émetteur, titre, date, lien s''il est connu) ; un changement de nom garde le code.';
 comment on column core.partners.partner_code is 'Code stable du partenaire (inchangé lors d''un changement de nom).';
 comment on column core.partners.name is 'Nom actuel du partenaire.';
 comment on column core.partners.former_names is 'Anciens noms, chacun avec sa période (« Pôle emploi (until 2023) »).';
