@@ -75,8 +75,15 @@ def _parser() -> argparse.ArgumentParser:
         description="France services open-data warehouse: fetch, validate, keep history, publish.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser(
-        "demo", parents=[common], help="run every flow on the bundled sample data (offline)"
+    demo = commands.add_parser(
+        "demo",
+        parents=[common],
+        help="run every flow on the bundled real public files (offline)",
+    )
+    demo.add_argument(
+        "--samples",
+        action="store_true",
+        help="the small invented samples instead (SYNTHETIC footfall among them), as the tests",
     )
     refresh = commands.add_parser("refresh", parents=[common, accept], help="pull a live source")
     refresh.add_argument("source", choices=REFRESHABLE)
@@ -197,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             from flows.demo import demo
 
-            demo(**common)
+            demo(**common, samples=args.samples)
         elif args.command == "publish":
             return _publish(home, args)
         elif args.command == "serve":

@@ -30,10 +30,10 @@ class BundledFile:
     """One bundled file. `path` is relative to `fsdata/data/`, without the `.gz` suffix."""
 
     path: str
-    source: str  # the source it is ingested as (espaces, communes, barometre, observatoire)
+    source: str  # the source it is ingested as (espaces, communes, barometre, observatoire…)
     sha256: str  # of the decompressed file: the publisher's bytes
     size: int  # bytes, decompressed
-    as_of: date | None = None  # espaces: the listing date (the day of its publication)
+    as_of: date | None = None  # espaces, conseillers: the date of the data
     vintage: int | None = None  # communes: the population year
     edition: str | None = None  # observatoire: the edition's month, YYYY-MM
     options: dict[str, Any] = field(default_factory=dict)  # e.g. accept_row_count
@@ -166,6 +166,12 @@ BUNDLED: tuple[BundledFile, ...] = (
         "observatoire/observatoire-2-edition-11-octobre-2025-.xlsx", "observatoire",
         "f52776059a1f8a317f6b7a3f0cf4d2868330f6a98ab4fe99bf843c46f2426330", 61_408,
         edition="2025-10", note="Observatoire 2, édition 11: 246 démarches",
+    ),
+    BundledFile(
+        "conseillers-numeriques/cnfs-2021-06.json", "conseillers",
+        "9c4e704cfc7c3527ef78f2d5d56e83d45a1b2f50ec27d488e76919da03e8668d", 1_224_898,
+        as_of=date(2021, 6, 25),
+        note="1,450 host structures, 2,138 conseillers numériques (ANCT's map, 2021-06-25)",
     ),
 )  # fmt: skip
 BY_NAME = {f.name: f for f in BUNDLED}

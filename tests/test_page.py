@@ -31,7 +31,7 @@ def chromium() -> str | None:
 @pytest.fixture(scope="module")
 def home(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("page") / "home"
-    demo(home=str(folder))
+    demo(home=str(folder), samples=True)
     return folder
 
 

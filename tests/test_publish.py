@@ -580,7 +580,7 @@ def test_datagouv_refused_key_is_one_line_and_exit_3(
 def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("demo") / "home"
     subprocess.run(
-        [sys.executable, "-m", "fsdata.cli", "demo", "--home", str(home)],
+        [sys.executable, "-m", "fsdata.cli", "demo", "--samples", "--home", str(home)],
         check=True,
         capture_output=True,
         env={**os.environ, "PREFECT_HOME": str(home / ".prefect")},

@@ -31,7 +31,7 @@ OFFLINE = {
 @pytest.fixture(scope="module")
 def released(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("release") / "home"
-    demo(home=str(home))
+    demo(home=str(home), samples=True)
     return home
 
 
