@@ -32,6 +32,7 @@ from typing import Any
 import polars as pl
 
 from transforms.errors import SourceFormatError
+from transforms.limits import check_table_file
 from transforms.readers import decode_text, normalise_header, sniff_delimiter, strip_accents
 
 REFERENCE_DIR = Path(__file__).parent / "reference"
@@ -473,6 +474,7 @@ def read_rows(path: Path) -> list[list[str | None]]:
         raise SourceFormatError(path.name, "file_parseable", "the file does not exist")
     if path.stat().st_size == 0:
         raise SourceFormatError(path.name, "file_not_empty", "the file is empty")
+    check_table_file(path)  # size and shape bounded before any reader allocates for them
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm", ".xls", ".ods") or _is_zip(path):
         return _read_spreadsheet(path)
