@@ -190,7 +190,7 @@ def _run(args: argparse.Namespace, home: Path, kwargs: dict[str, Any]) -> int:
     from flows.common import LoadFailed, LoadRefused, WarehouseBusy
     from flows.execution import TaskRunnerUnavailable, make_task_runner
     from fsdata.config import load_settings
-    from warehouse.db import is_damage, mark_unfinished
+    from warehouse.db import damage_of, mark_unfinished
 
     try:
         make_task_runner(load_settings(home, args.config))  # a bad setting fails here, not mid-run
@@ -225,13 +225,15 @@ def _run(args: argparse.Namespace, home: Path, kwargs: dict[str, Any]) -> int:
         return EXIT_BUSY
     except duckdb.Error as exc:
         reason = str(exc).splitlines()[0]
-        if is_damage(exc):
+        if damage := damage_of(exc):
+            reason = str(damage).splitlines()[0]
             mark_unfinished(warehouse, "failed", f"the warehouse is damaged: {reason}")
             return _damaged(home, reason)
-        if "No space left on device" not in reason and "Read-only file system" not in reason:
+        line = guards.database_io_line(str(exc))
+        if line is None:
             raise
-        mark_unfinished(warehouse, "failed", reason)
-        print(f"fsdata: {reason}", file=sys.stderr)
+        mark_unfinished(warehouse, "failed", line)
+        print(f"fsdata: {line}", file=sys.stderr)
         return EXIT_ERROR
     except OSError as exc:
         line = guards.os_error_line(exc)

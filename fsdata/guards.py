@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import signal
 import stat
 import tempfile
@@ -61,6 +62,22 @@ def os_error_line(exc: OSError) -> str:
     """One line for an OSError met during a run (a full disk, a folder turned read-only)."""
     where = f" ({exc.filename})" if exc.filename else ""
     return f"{_os_reason(exc)}{where}"
+
+
+_DUCKDB_FILE = re.compile(r'file \\?"(?P<path>[^"\\]+)\\?"')
+
+
+def database_io_line(message: str) -> str | None:
+    """One line for a DuckDB I/O error that is the machine's, not the data's (a full disk, a
+    read-only file system), naming the file when DuckDB does; None for any other error."""
+    if "No space left on device" in message:
+        reason = "no space left on the device"
+    elif "Read-only file system" in message:
+        reason = "read-only or not writable"
+    else:
+        return None
+    found = _DUCKDB_FILE.search(message)
+    return f"{reason} ({found['path']})" if found else reason
 
 
 def parse_as_of(text: str) -> date | str:

@@ -288,6 +288,7 @@ def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: Any) -> None
 _DAMAGE_SIGNS = (
     "not a valid DuckDB database file",
     "Corrupt database file",
+    "Data Corruption Error",
     "Could not read enough bytes",
     "does not match stored checksum",
     "Serialization Error",
@@ -296,9 +297,22 @@ _DAMAGE_SIGNS = (
 )
 
 
+def damage_of(exc: BaseException | None) -> duckdb.Error | None:
+    """The DuckDB error saying the warehouse file itself is damaged, if `exc` or an exception
+    it was raised from (or while handling) is one: the damage often surfaces as a later error
+    ("transaction is aborted") raised while cleaning up."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, duckdb.Error) and any(sign in str(exc) for sign in _DAMAGE_SIGNS):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
 def is_damage(exc: BaseException) -> bool:
     """True when `exc` (from DuckDB) says the warehouse file itself is damaged."""
-    return isinstance(exc, duckdb.Error) and any(sign in str(exc) for sign in _DAMAGE_SIGNS)
+    return damage_of(exc) is not None
 
 
 def warehouse_damage(path: Path) -> str | None:
