@@ -11,6 +11,7 @@ reports its peak resident memory (getrusage) and duration; the bounds asserted a
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -274,3 +275,59 @@ def test_limits_are_parameters(tmp_path: Path) -> None:
     assert refused.value.rule == "input_within_limits"
     with pytest.raises(SourceFormatError, match="max_columns"):
         parse_listing(listing, InputLimits(max_columns=5))
+
+
+# --- end to end: the command ---------------------------------------------------------------
+
+COMMAND_CHILD = """
+import json, resource, sys, time
+resource.setrlimit(resource.RLIMIT_AS, ({cap}, {cap}))
+from fsdata.cli import main
+start = time.monotonic()
+code = main({argv!r})
+print(json.dumps({{"code": code, "seconds": time.monotonic() - start,
+                  "peak_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}}))
+"""
+
+
+@pytest.mark.parametrize(
+    ("make", "argv"),
+    [
+        (wide_csv, ["ingest", "espaces", "{file}", "--as-of", "2024-01-01"]),
+        (sparse_xlsx, ["ingest", "observatoire", "{file}", "--edition", "2025-10"]),
+        (nested_geojson, ["ingest", "espaces", "{file}", "--as-of", "2024-01-01"]),
+    ],
+    ids=["million-columns", "sparse-xlsx", "nested-geojson"],
+)
+def test_the_command_refuses_hostile_files_in_bounded_time_and_memory(
+    prefect_server: None, tmp_path: Path, make: Any, argv: list[str]
+) -> None:
+    from prefect.settings import PREFECT_API_URL
+
+    suffix = {"sparse_xlsx": ".xlsx", "nested_geojson": ".geojson"}.get(make.__name__, ".csv")
+    path = make(tmp_path / f"hostile{suffix}")
+    home = tmp_path / "home"
+    args = [a.replace("{file}", str(path)) for a in argv] + ["--home", str(home)]
+    code = COMMAND_CHILD.format(cap=4 * GIB, argv=args)
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=root,
+        env={
+            **os.environ,
+            "PYTHONPATH": str(root),
+            "PREFECT_API_URL": str(PREFECT_API_URL.value()),
+        },
+        check=False,
+    )
+    outcome = json.loads(done.stdout.strip().splitlines()[-1])
+    assert outcome["code"] == 2, done.stderr[-3000:]
+    assert outcome["seconds"] < 30 and outcome["peak_bytes"] < GIB, outcome
+    ours = [line for line in done.stderr.splitlines() if line.startswith("fsdata:")]
+    assert len(ours) == 1 and "input_within_limits" in ours[0] and path.name in ours[0]
+    # Refused before anything was published; the file is kept for inspection.
+    assert not (home / "exports").exists() or not any((home / "exports").rglob("*.parquet"))
+    assert any((home / "rejected").rglob(f"*{suffix}"))
