@@ -8,7 +8,7 @@ Environment variables: `FSDATA_HOME`, `FSDATA_ESPACES_URL`, `FSDATA_MAX_DOWNLOAD
 (seconds a run waits for the warehouse lock), `FSDATA_TASK_RUNNER` (`threads` or `dask`),
 `FSDATA_DASK_ADDRESS`, `FSDATA_TASK_WORKERS`, `FSDATA_TASK_CACHE_DAYS`, and the input limits
 `FSDATA_MAX_COLUMNS`, `FSDATA_MAX_CELL_BYTES`, `FSDATA_MAX_ROWS`, `FSDATA_MAX_INPUT_BYTES`,
-`FSDATA_MAX_SHEET_CELLS`, `FSDATA_MAX_JSON_DEPTH` (transforms/limits.py).
+`FSDATA_MAX_CELLS`, `FSDATA_MAX_JSON_DEPTH` (transforms/limits.py).
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ class Settings:
     max_cell_bytes: int = DEFAULT_LIMITS.max_cell_bytes
     max_rows: int = DEFAULT_LIMITS.max_rows
     max_input_bytes: int = DEFAULT_LIMITS.max_input_bytes
-    max_sheet_cells: int = DEFAULT_LIMITS.max_sheet_cells
+    max_cells: int = DEFAULT_LIMITS.max_cells
     max_json_depth: int = DEFAULT_LIMITS.max_json_depth
 
     @property

@@ -206,6 +206,17 @@ def test_a_million_columns_are_refused_by_every_parser(tmp_path: Path, parser: s
     assert "max_columns" in outcome["message"] and "wide.csv" in outcome["message"]
 
 
+@pytest.mark.parametrize("parser", ["espaces", "footfall", "observatoire"])
+def test_millions_of_empty_cells_are_refused_before_parsing(tmp_path: Path, parser: str) -> None:
+    """20 MB of commas: 20,000 rows of 1,000 empty cells each, 20 M cells to allocate."""
+    path = tmp_path / "empty.csv"
+    header = "id_fs,lib_fs,insee_com,espace_id,month,requests," + ",".join(["x"] * 994)
+    path.write_text(header + "\n" + ("," * 999 + "\n") * 20_000, "utf-8")
+    outcome = parse_in_child(parser, path)
+    assert_refused_cheaply(outcome)
+    assert "max_cells" in outcome["message"]
+
+
 @pytest.mark.parametrize("make", [sparse_xlsx, undeclared_sparse_xlsx])
 def test_a_sparse_sheet_spanning_the_whole_grid_is_refused_before_the_reader(
     tmp_path: Path, make: Any
@@ -232,9 +243,9 @@ def test_a_sheet_of_too_many_cells_is_refused_within_the_size_limit(tmp_path: Pa
     sheet = SHEET_HEAD + b"<sheetData>" + rows + b"</sheetData></worksheet>"
     path = _xlsx(tmp_path / "cells.xlsx", sheet)
     with pytest.raises(SourceFormatError) as refused:
-        check_spreadsheet(path, InputLimits(max_sheet_cells=1_000_000))
+        check_spreadsheet(path, InputLimits(max_cells=1_000_000))
     assert refused.value.rule == "input_within_limits"
-    assert "max_sheet_cells" in str(refused.value)
+    assert "max_cells" in str(refused.value)
 
 
 @pytest.mark.parametrize("parser", ["espaces", "communes"])

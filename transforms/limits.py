@@ -33,10 +33,12 @@ class InputLimits:
     max_cell_bytes: int = 100_000
     # Data rows of a table (the 10 M-row footfall benchmark feed fits).
     max_rows: int = 20_000_000
-    # Bytes of a text or JSON file, and of a spreadsheet's entries once uncompressed.
-    max_input_bytes: int = 512 * 1024 * 1024
-    # Cells of a spreadsheet's first sheet (its bounding box): the reader allocates all of them.
-    max_sheet_cells: int = 5_000_000
+    # Bytes of a text or JSON file, and of a spreadsheet's entries once uncompressed: parsing
+    # costs 3 to 5 times the size in memory.
+    max_input_bytes: int = 100 * 1024 * 1024
+    # Cells of a table: rows × columns of a text file (even empty cells cost memory), the
+    # bounding box of a sheet (the reader allocates all of it, however sparse).
+    max_cells: int = 10_000_000
     # Nesting of JSON arrays and objects (a GeoJSON MultiPolygon needs 7).
     max_json_depth: int = 64
 
@@ -84,6 +86,12 @@ def check_text_table(text: str, delimiter: str, file: str, limits: InputLimits) 
         refuse(
             file,
             f"the file has {lines:,} lines, over the limit of {limits.max_rows:,} rows (max_rows)",
+        )
+    if lines * columns > limits.max_cells:
+        refuse(
+            file,
+            f"{lines:,} lines of {columns:,} columns, over the limit of {limits.max_cells:,} "
+            "cells (max_cells)",
         )
 
 
@@ -206,11 +214,11 @@ def _check_box(file: str, what: str, columns: int, rows: int, limits: InputLimit
         refuse(
             file, f"{what} spans {rows:,} rows, over the limit of {limits.max_rows:,} (max_rows)"
         )
-    if columns * rows > limits.max_sheet_cells:
+    if columns * rows > limits.max_cells:
         refuse(
             file,
             f"{what} spans {columns:,} × {rows:,} cells, over the limit of "
-            f"{limits.max_sheet_cells:,} (max_sheet_cells)",
+            f"{limits.max_cells:,} (max_cells)",
         )
 
 
@@ -247,7 +255,7 @@ def _scan_sheet(archive: zipfile.ZipFile, name: str, file: str, limits: InputLim
 def check_spreadsheet(path: Path, limits: InputLimits = DEFAULT_LIMITS) -> None:
     """Before a spreadsheet reader opens `path` (XLSX/XLSM or ODS, both zip archives): the
     archive's entries within `max_input_bytes` once uncompressed, and, for XLSX, each sheet's
-    declared and real dimensions within `max_columns`, `max_rows` and `max_sheet_cells`.
+    declared and real dimensions within `max_columns`, `max_rows` and `max_cells`.
     Anything else (a legacy .xls, a damaged zip) is left to the reader, which refuses it."""
     file = path.name
     if not zipfile.is_zipfile(path):
@@ -296,17 +304,23 @@ def check_table_file(path: Path, limits: InputLimits = DEFAULT_LIMITS) -> None:
         check_spreadsheet(path, limits)
         return
     check_file_size(path, limits)
+    widest = 1
     with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
             if number > limits.max_rows + 1:
                 refuse(path.name, f"over {limits.max_rows:,} rows (max_rows)", row=number)
             # An upper bound of the row's width, whichever the delimiter: quoted ones count too.
-            if len(line) > limits.max_columns:
-                width = max(line.count(d) for d in (b",", b";", b"\t")) + 1
-                if width > limits.max_columns:
-                    refuse(
-                        path.name,
-                        f"{width:,} columns, over the limit of {limits.max_columns:,} "
-                        "(max_columns)",
-                        row=number,
-                    )
+            width = max(line.count(d) for d in (b",", b";", b"\t")) + 1
+            if width > limits.max_columns:
+                refuse(
+                    path.name,
+                    f"{width:,} columns, over the limit of {limits.max_columns:,} (max_columns)",
+                    row=number,
+                )
+            widest = max(widest, width)
+            if number * widest > limits.max_cells:
+                refuse(
+                    path.name,
+                    f"over {limits.max_cells:,} cells (max_cells): {widest:,} columns",
+                    row=number,
+                )
