@@ -342,3 +342,16 @@ def test_the_command_refuses_hostile_files_in_bounded_time_and_memory(
     # Refused before anything was published; the file is kept for inspection.
     assert not (home / "exports").exists() or not any((home / "exports").rglob("*.parquet"))
     assert any((home / "rejected").rglob(f"*{suffix}"))
+
+
+def test_limits_are_settings(tmp_path: Path) -> None:
+    from fsdata.config import load_settings
+
+    (tmp_path / "fsdata.toml").write_text("max_columns = 50\nmax_json_depth = 10\n", "utf-8")
+    settings = load_settings(tmp_path, environ={"FSDATA_MAX_CELL_BYTES": "2048"})
+    assert settings.input_limits == InputLimits(
+        max_columns=50, max_cell_bytes=2048, max_json_depth=10
+    )
+    assert load_settings(tmp_path / "none", environ={}).input_limits == InputLimits()
+    with pytest.raises(ValueError, match="max_rows"):
+        load_settings(tmp_path, environ={"FSDATA_MAX_ROWS": "0"})
