@@ -21,14 +21,15 @@ from flows.lock import holds_warehouse
 from flows.pipeline import Item, Loaded, LoadRefused, Source, load_items
 from fsdata.config import Settings, load_settings
 from transforms.barometre import read_barometre
+from transforms.limits import InputLimits
 from warehouse import barometre as store
 from warehouse.archive import sha256_of
 from warehouse.db import published_sha256
 
 
-@task(name="parse barometre", cache_policy=SourceChecksum())
-def parse(file: Path, files: list[Path], sha256: str) -> pl.DataFrame:
-    return read_barometre(files)
+@task(name="parse barometre", cache_policy=SourceChecksum(inputs=("sha256", "limits")))
+def parse(file: Path, files: list[Path], sha256: str, limits: InputLimits) -> pl.DataFrame:
+    return read_barometre(files, limits=limits)
 
 
 @task(

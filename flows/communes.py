@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import duckdb
 import polars as pl
@@ -18,19 +17,20 @@ from prefect import flow, task
 
 from expectations.runner import ValidationOutcome, validate
 from flows.execution import SourceChecksum
-from flows.live import fetch_live
+from flows.live import fetch_live, named_download
 from flows.lock import holds_warehouse
 from flows.pipeline import Item, Loaded, Source, load_items
 from fsdata.config import load_settings
 from transforms.communes import read_communes
+from transforms.limits import InputLimits
 from warehouse import communes as store
 from warehouse.archive import sha256_of
 from warehouse.db import snapshot_sha256
 
 
-@task(name="parse communes", cache_policy=SourceChecksum(inputs=("sha256", "vintage")))
-def parse(file: Path, vintage: int, sha256: str) -> pl.DataFrame:
-    return read_communes(file, vintage)
+@task(name="parse communes", cache_policy=SourceChecksum(inputs=("sha256", "vintage", "limits")))
+def parse(file: Path, vintage: int, sha256: str, limits: InputLimits) -> pl.DataFrame:
+    return read_communes(file, vintage, limits)
 
 
 @task(
@@ -95,12 +95,8 @@ def communes(
         fetched = fetch_live(settings, SOURCE.name, settings.source_url(SOURCE.name))
         if fetched is None:
             return {"source": SOURCE.name, "status": "unchanged"}
-        assert fetched.path is not None and fetched.sha256 is not None
-        suffix = Path(urlsplit(fetched.final_url).path).suffix.lower()
-        if suffix not in (".csv", ".json"):
-            suffix = ".json" if "json" in (fetched.content_type or "") else ".csv"
-        path = fetched.path.with_suffix(suffix)
-        fetched.path.rename(path)
+        assert fetched.sha256 is not None
+        path = named_download(fetched, (".csv", ".json"))
         items = [_item(path, fetched.sha256, int(vintage), fetched=fetched)]
     else:
         if vintage is None:

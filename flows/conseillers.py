@@ -17,14 +17,15 @@ from flows.lock import holds_warehouse
 from flows.pipeline import Item, Loaded, Source, load_items
 from fsdata.config import load_settings
 from transforms.conseillers import parse_conseillers
+from transforms.limits import InputLimits
 from warehouse import mediation as store
 from warehouse.archive import sha256_of
 from warehouse.db import snapshot_sha256
 
 
-@task(name="parse conseillers", cache_policy=SourceChecksum())
-def parse(file: Path, sha256: str) -> pl.DataFrame:
-    return parse_conseillers(file)
+@task(name="parse conseillers", cache_policy=SourceChecksum(inputs=("sha256", "limits")))
+def parse(file: Path, sha256: str, limits: InputLimits) -> pl.DataFrame:
+    return parse_conseillers(file, limits)
 
 
 @task(

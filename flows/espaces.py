@@ -5,31 +5,29 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import duckdb
 import polars as pl
 from prefect import flow, task
 
 from expectations.runner import ValidationOutcome, validate
+from expectations.warehouse_rules import row_count_bounds, row_count_hint
 from flows.execution import SourceChecksum
-from flows.live import fetch_live
+from flows.live import fetch_live, named_download
 from flows.lock import holds_warehouse
 from flows.pipeline import Item, Loaded, Source, load_items
 from fsdata.config import Settings, load_settings
 from fsdata.fetch import modified_day
 from transforms.espaces import parse_listing
+from transforms.limits import InputLimits
 from warehouse import espaces as store
 from warehouse.archive import sha256_of
 from warehouse.db import connect, snapshot_sha256
 
-# A guard bound no listing reaches, for the first snapshot or an operator's override.
-UNBOUNDED_ROWS = 10**12
 
-
-@task(name="parse espaces", cache_policy=SourceChecksum())
-def parse(file: Path, sha256: str) -> pl.DataFrame:
-    return parse_listing(file)
+@task(name="parse espaces", cache_policy=SourceChecksum(inputs=("sha256", "limits")))
+def parse(file: Path, sha256: str, limits: InputLimits) -> pl.DataFrame:
+    return parse_listing(file, limits)
 
 
 @task(
@@ -55,39 +53,20 @@ def in_force(con: duckdb.DuckDBPyConnection, item: Item) -> bool:
 
 def guard(con: duckdb.DuckDBPyConnection, settings: Settings, item: Item) -> dict[str, Any]:
     """The row-count guard's bounds, from the neighbouring published snapshot."""
-    assert item.as_of is not None
-    neighbour = store.neighbour_row_count(con, item.as_of)
-    if not neighbour or item.options.get("accept_row_count"):
-        return {"parameters": {"min_rows": 0, "max_rows": UNBOUNDED_ROWS, "neighbour": 0}}
-    return {
-        "parameters": {
-            "min_rows": int(neighbour * (1 - settings.row_count_max_fall) + 0.999999),
-            "max_rows": int(neighbour * settings.row_count_max_rise),
-            "neighbour": neighbour,
-        }
-    }
-
-
-def hint(loaded: Loaded) -> str:
-    bounds = loaded.task_args["parameters"]
-    failed = {r.rule for o in loaded.outcomes for r in o.failures("blocking")}
-    if "row_count_guard" not in failed:
-        return ""
-    return (
-        f" (expected {bounds['min_rows']}..{bounds['max_rows']} rows from the neighbouring "
-        f"snapshot's {bounds['neighbour']}; if the change is real, load again with "
-        "--accept-row-count)"
-    )
+    neighbour = store.neighbour_row_count(con, item.as_of)  # type: ignore[arg-type]
+    accepted = bool(item.options.get("accept_row_count"))
+    fall, rise = settings.row_count_max_fall, settings.row_count_max_rise
+    return {"parameters": row_count_bounds(neighbour, fall, rise, accepted)}
 
 
 def write(con: duckdb.DuckDBPyConnection, loaded: Loaded) -> None:
-    assert loaded.item.as_of is not None
+    rows, as_of = loaded.rows, loaded.item.as_of
     store.write_snapshot(
         con,
         load_id=loaded.load_id,
-        as_of=loaded.item.as_of,
-        accepted=loaded.rows.accepted,
-        quarantined=loaded.rows.quarantined,
+        as_of=as_of,
+        accepted=rows.accepted,
+        quarantined=rows.quarantined,
     )
 
 
@@ -117,7 +96,7 @@ SOURCE = Source(
     summarize=summarize,
     in_force=in_force,
     task_args=guard,
-    refusal_hint=hint,
+    refusal_hint=lambda loaded: row_count_hint(loaded.outcomes, loaded.task_args["parameters"]),
 )
 
 
@@ -145,29 +124,19 @@ def espaces(
 
 
 def _item(file: Path, sha256: str, as_of: date, options: dict[str, Any], **more: Any) -> Item:
-    return Item(
-        file,
-        sha256,
-        as_of=as_of,
-        label=f"{as_of.isoformat()}_{sha256[:16]}",
-        slot="the listing in force",
-        options=options,
-        **more,
-    )
+    label = f"{as_of.isoformat()}_{sha256[:16]}"
+    return Item(file, sha256, as_of, label, slot="the listing in force", options=options, **more)
 
 
 def _download(settings: Settings, options: dict[str, Any]) -> list[Item]:
     fetched = fetch_live(settings, SOURCE.name, settings.source_url(SOURCE.name))
     if fetched is None:
         return []
-    assert fetched.path is not None and fetched.sha256 is not None
-    suffix = Path(urlsplit(fetched.final_url).path).suffix.lower()
-    if suffix not in (".csv", ".geojson", ".json"):
-        suffix = ".geojson" if "json" in (fetched.content_type or "") else ".csv"
+    assert fetched.sha256 is not None
     with connect(settings.warehouse_path) as con:
         latest = store.latest_snapshot(con)
     as_of = modified_day(fetched.last_modified, date.today(), latest[0] if latest else None)
     # Named as its archived or rejected copy will be, so a refusal names a file one can find.
-    named = fetched.path.with_name(f"{as_of.isoformat()}_{fetched.sha256[:16]}{suffix}")
-    fetched.path.rename(named)
+    stem = f"{as_of.isoformat()}_{fetched.sha256[:16]}"
+    named = named_download(fetched, (".csv", ".geojson", ".json"), stem)
     return [_item(named, fetched.sha256, as_of, options, fetched=fetched)]

@@ -21,6 +21,7 @@ from flows.lock import holds_warehouse
 from flows.pipeline import Item, Loaded, LoadRefused, Source, load_items
 from fsdata.config import Settings, load_settings
 from transforms.footfall import read_footfall
+from transforms.limits import InputLimits
 from warehouse import footfall as store
 from warehouse.archive import sha256_of
 from warehouse.db import published_sha256
@@ -33,15 +34,19 @@ FEED_KEY = ("sha256", "month_of_run", "catalogue_sha256")
 FEED_CODE = ("transforms", "fsdata")
 
 
-@task(name="parse footfall", cache_policy=SourceChecksum(inputs=FEED_KEY, packages=FEED_CODE))
+@task(
+    name="parse footfall",
+    cache_policy=SourceChecksum(inputs=(*FEED_KEY, "limits"), packages=FEED_CODE),
+)
 def parse(
     file: Path,
     sha256: str,
     month_of_run: date,
     aliases: pl.DataFrame | None,
     catalogue_sha256: str | None,
+    limits: InputLimits,
 ) -> pl.DataFrame:
-    return read_footfall(file, aliases, month_of_run)
+    return read_footfall(file, aliases, month_of_run, limits)
 
 
 @task(

@@ -7,6 +7,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import duckdb
 from prefect import task
@@ -86,6 +87,20 @@ def fetch_live(
         record_attempt(settings, source, "unchanged", message, url=url)
         return None
     return fetched
+
+
+def named_download(fetched: FetchResult, suffixes: tuple[str, ...], stem: str = "") -> Path:
+    """The downloaded file renamed with its URL's suffix when it is one of `suffixes` (else the
+    first, or a JSON one when the server says JSON), and with `stem` when given."""
+    assert fetched.path is not None
+    suffix = Path(urlsplit(fetched.final_url).path).suffix.lower()
+    if suffix not in suffixes:
+        json_like = [s for s in suffixes if "json" in s]
+        is_json = "json" in (fetched.content_type or "") and json_like
+        suffix = json_like[0] if is_json else suffixes[0]
+    named = fetched.path.with_name(f"{stem or fetched.path.stem}{suffix}")
+    fetched.path.rename(named)
+    return named
 
 
 def dataset_resources(settings: Settings, source: str) -> list[datagouv.Resource]:

@@ -18,15 +18,16 @@ from flows.lock import holds_warehouse
 from flows.pipeline import Item, Loaded, Source, load_items
 from fsdata.config import load_settings
 from fsdata.fetch import modified_day
+from transforms.limits import InputLimits
 from transforms.mediation import parse_lieux
 from warehouse import mediation as store
 from warehouse.archive import sha256_of
 from warehouse.db import snapshot_sha256
 
 
-@task(name="parse mediation", cache_policy=SourceChecksum())
-def parse(file: Path, sha256: str) -> pl.DataFrame:
-    return parse_lieux(file)
+@task(name="parse mediation", cache_policy=SourceChecksum(inputs=("sha256", "limits")))
+def parse(file: Path, sha256: str, limits: InputLimits) -> pl.DataFrame:
+    return parse_lieux(file, limits)
 
 
 @task(

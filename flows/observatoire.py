@@ -1,10 +1,8 @@
 """Source `observatoire`: the démarches observatory (DINUM), one spreadsheet per edition.
 
-With a file, that file is one edition (`--edition YYYY-MM`, else the edition its name names).
-Without one (refresh), the data.gouv.fr dataset API lists the resources (one per edition);
-each edition not loaded yet, or whose resource checksum changed since it was loaded, is
-downloaded, checked against the API's checksum and loaded — all in one run of the pipeline,
-oldest first. The same file again is `unchanged`; another file for an edition replaces it.
+A file is one edition (`--edition YYYY-MM`, else the one its name names). A refresh lists the
+data.gouv.fr dataset's resources: each edition not loaded, or whose checksum changed, is
+downloaded, checked and loaded — in one run of the pipeline, oldest first.
 """
 
 from __future__ import annotations
@@ -25,6 +23,7 @@ from flows.report import UNKNOWN_LABEL, LoadSummary, RunReport
 from fsdata import datagouv
 from fsdata.config import Settings, load_settings
 from transforms.errors import SourceFormatError
+from transforms.limits import InputLimits
 from transforms.observatoire import (
     SUITE_PARAMETERS,
     Edition,
@@ -40,7 +39,6 @@ from warehouse import observatoire as store
 from warehouse.archive import sha256_of
 from warehouse.db import connect, snapshot_sha256
 
-# Spreadsheet formats an edition is published in; other resources (PDF notes…) are skipped.
 EDITION_FORMATS = ("xlsx", "xls", "ods", "csv")
 # The rule an undecodable cell is quarantined under (it stays in core, with no value).
 CELL_RULE = "value_decoded"
@@ -48,9 +46,11 @@ CELL_RULE = "value_decoded"
 EDITION_KEY = ("sha256", "edition", "renames_path")
 
 
-@task(name="parse observatoire", cache_policy=SourceChecksum(inputs=EDITION_KEY))
-def parse(file: Path, sha256: str, edition: Edition, renames_path: Path | None) -> ParsedEdition:
-    return parse_edition(file, edition, load_renames(renames_path))
+@task(name="parse observatoire", cache_policy=SourceChecksum(inputs=(*EDITION_KEY, "limits")))
+def parse(
+    file: Path, sha256: str, edition: Edition, renames_path: Path | None, limits: InputLimits
+) -> ParsedEdition:
+    return parse_edition(file, edition, load_renames(renames_path), limits)
 
 
 @task(

@@ -20,6 +20,7 @@ from flows.execution import SourceChecksum
 from flows.lock import holds_warehouse
 from flows.pipeline import Item, Loaded, LoadRefused, Source, load_items
 from fsdata.config import load_settings
+from transforms.limits import InputLimits
 from transforms.official_figures import read_official_figures
 from transforms.partners import (
     default_reference_dir,
@@ -31,9 +32,11 @@ from warehouse.archive import sha256_of
 from warehouse.db import published_sha256
 
 
-@task(name="parse partners", cache_policy=SourceChecksum())
-def parse(file: Path, bundle: dict[str, Path | None], sha256: str) -> dict[str, pl.DataFrame]:
-    catalogue = read_partner_catalogue(file, bundle["services"])
+@task(name="parse partners", cache_policy=SourceChecksum(inputs=("sha256", "limits")))
+def parse(
+    file: Path, bundle: dict[str, Path | None], sha256: str, limits: InputLimits
+) -> dict[str, pl.DataFrame]:
+    catalogue = read_partner_catalogue(file, bundle["services"], limits)
     mapping, figures = bundle["administration_partners"], bundle["official_figures"]
     assert mapping is not None and figures is not None
     return {

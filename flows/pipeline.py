@@ -32,10 +32,11 @@ from prefect.tasks import Task
 
 from expectations.runner import RowSplit, RuleResult, ValidationOutcome, refusal, split_rows
 from flows.execution import FileTasks, file_tasks
-from flows.live import LoadFailed, remember_http_state
+from flows.live import LoadFailed, record_attempt, remember_http_state
 from flows.report import LoadSummary, RunReport, current_flow_run_id, publish_artifacts
 from fsdata.config import Settings
 from fsdata.fetch import FetchResult
+from fsdata.guards import input_file_problem
 from transforms.errors import SourceFormatError
 from warehouse import graph
 from warehouse import release as release_store
@@ -129,7 +130,12 @@ class Pending:
 
 def _begin(source: Source, settings: Settings, item: Item) -> Pending | LoadSummary:
     """Record the attempt; `unchanged` when the item is the data in force; refuse it when the
-    source's precondition fails."""
+    source's precondition fails, or a local file is not a regular file (a link's target, which
+    could be any file of the machine, is never read nor copied into rejected/)."""
+    problem_file = input_file_problem(item.file) if item.fetched is None else None
+    if problem_file is not None:
+        record_attempt(settings, source.name, "rejected", problem_file, file_name=item.file.name)
+        raise LoadRefused(problem_file)
     with connect(settings.warehouse_path) as con:
         load_id = begin_load(
             con,
@@ -155,9 +161,10 @@ def _begin(source: Source, settings: Settings, item: Item) -> Pending | LoadSumm
     return Pending(item, load_id, task_args)
 
 
-def _submit(source: Source, tasks: FileTasks, pending: Pending) -> None:
+def _submit(source: Source, settings: Settings, tasks: FileTasks, pending: Pending) -> None:
     item = pending.item
-    given = {"file": item.file, "sha256": item.sha256, **item.parse_args, **pending.task_args}
+    given = {"file": item.file, "sha256": item.sha256, "limits": settings.input_limits}
+    given |= item.parse_args | pending.task_args
     pending.parsed = tasks.submit(source.parse, **_taken_by(source.parse, given))
     given["parsed"] = pending.parsed
     pending.outcomes = tasks.submit(source.validate, **_taken_by(source.validate, given))
@@ -330,7 +337,7 @@ def _load_each(source: Source, settings: Settings, items: list[Item], report: Ru
     if pending:
         with file_tasks(settings) as tasks:
             for p in pending:
-                _submit(source, tasks, p)
+                _submit(source, settings, tasks, p)
             for p in pending:
                 try:
                     report.summaries.append(_finish(source, settings, p))

@@ -7,13 +7,19 @@ import importlib
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
+
+from fsdata import guards
 
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_REFUSED = 2
 EXIT_FETCH_FAILED = 3
 EXIT_BUSY = 4
+EXIT_DAMAGED = 5
+# A run stopped by SIGINT or SIGTERM exits 128 + the signal's number (130, 143).
+
+DAMAGED_WAY_OUT = "recreate it from the raw archive with `fsdata rebuild --home {home}`"
 
 # source → flow (module:function). Every flow takes `home`, `config` and, for `ingest`,
 # `file` plus the options listed in INGEST_OPTIONS; without `file` it pulls the live source.
@@ -53,8 +59,16 @@ REQUIRED_INGEST_OPTIONS = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error exits 1 (2 means a refused input here)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument(
         "--home",
         default=None,
@@ -63,14 +77,14 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--config", default=None, help="TOML settings file (default <home>/fsdata.toml)"
     )
-    accept = argparse.ArgumentParser(add_help=False)
+    accept = _Parser(add_help=False)
     accept.add_argument(
         "--accept-row-count",
         action="store_true",
         help="espaces: accept a row count outside the guard for this load only",
     )
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="fsdata",
         description="France services open-data warehouse: fetch, validate, keep history, publish.",
     )
@@ -125,27 +139,36 @@ def _flow(source: str) -> Any:
     return getattr(importlib.import_module(module), function)
 
 
-def _ingest_arguments(args: argparse.Namespace) -> dict[str, Any] | str:
-    """The flow's keyword arguments for `ingest`, or the reason they are incomplete."""
+def _ingest_arguments(args: argparse.Namespace) -> dict[str, Any] | tuple[int, str]:
+    """The flow's keyword arguments for `ingest`, or (exit code, why they are refused)."""
     if len(args.file) > 1 and args.source not in MULTI_FILE:
-        return f"ingest {args.source} takes one file"
-    for path in args.file:
-        if not path.is_file():
-            return f"{path}: no such file"
+        return EXIT_ERROR, f"ingest {args.source} takes one file"
     for option in REQUIRED_INGEST_OPTIONS.get(args.source, ()):
         if getattr(args, option) is None:
-            return f"ingest {args.source} needs --{option.replace('_', '-')}"
+            return EXIT_ERROR, f"ingest {args.source} needs --{option.replace('_', '-')}"
     for option in ("as_of", "edition", "vintage", "services"):
         if getattr(args, option) is not None and option not in INGEST_OPTIONS[args.source]:
-            return f"ingest {args.source} takes no --{option.replace('_', '-')}"
-    files = [str(path.resolve()) for path in args.file]
+            return EXIT_ERROR, f"ingest {args.source} takes no --{option.replace('_', '-')}"
+    if args.as_of is not None:
+        day = guards.parse_as_of(args.as_of)
+        if isinstance(day, str):
+            return EXIT_ERROR, day
+        args.as_of = day.isoformat()
+    if args.vintage is not None and (problem := guards.vintage_problem(args.vintage)):
+        return EXIT_ERROR, problem
+    for path in (*args.file, args.services):
+        if path is not None and (problem := guards.input_file_problem(path)):
+            exists = os.path.lexists(path)
+            return (EXIT_REFUSED if exists else EXIT_ERROR), problem
+    # absolute(), not resolve(): the file named is read, not whatever a link points to.
+    files = [str(path.absolute()) for path in args.file]
     kwargs: dict[str, Any] = {"file": files if args.source in MULTI_FILE else files[0]}
     for option in INGEST_OPTIONS[args.source]:
         value = getattr(args, option)
         if option == "accept_row_count":
             kwargs[option] = bool(value)
         elif value is not None:
-            kwargs[option] = str(value.resolve()) if isinstance(value, Path) else value
+            kwargs[option] = str(value.absolute()) if isinstance(value, Path) else value
     return kwargs
 
 
@@ -178,20 +201,63 @@ def _publish(home: Path, args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     home = Path(args.home or os.environ.get("FSDATA_HOME") or "data")
-
-    from fsdata.runtime import prepare_prefect_environment
-
-    prepare_prefect_environment(home)
+    # Arguments first, then the home: a refused command leaves no folder behind.
+    kwargs: dict[str, Any] = {}
+    if args.command == "ingest":
+        checked = _ingest_arguments(args)
+        if isinstance(checked, tuple):
+            print(f"fsdata: {checked[1]}", file=sys.stderr)
+            return checked[0]
+        kwargs = checked
+    if args.command == "refresh" and args.accept_row_count and args.source != "espaces":
+        print("fsdata: --accept-row-count applies to espaces only", file=sys.stderr)
+        return EXIT_ERROR
+    problem = guards.home_problem(home, write=args.command != "status")
+    if problem:
+        print(f"fsdata: {problem}", file=sys.stderr)
+        return EXIT_ERROR
+    warehouse = home / "warehouse.duckdb"
     if args.command == "status":
         from fsdata.status import print_status
 
         return print_status(home)
 
+    from warehouse.db import warehouse_damage
+
+    damage = warehouse_damage(warehouse)
+    if damage:
+        return _damaged(home, damage)
+
+    from fsdata.runtime import prepare_prefect_environment
+
+    prepare_prefect_environment(home)
+    with guards.signals_as_exceptions():
+        try:
+            return _run(args, home, kwargs)
+        except guards.Interrupted as exc:
+            from warehouse.db import mark_unfinished
+
+            mark_unfinished(warehouse, "interrupted", f"the run was {exc}")
+            print(f"fsdata: {exc}: nothing more was published", file=sys.stderr)
+            return exc.exit_code
+
+
+def _damaged(home: Path, reason: str) -> int:
+    way_out = DAMAGED_WAY_OUT.format(home=home)
+    print(f"fsdata: the warehouse {home / 'warehouse.duckdb'} is damaged ({reason}); {way_out}",
+          file=sys.stderr)  # fmt: skip
+    return EXIT_DAMAGED
+
+
+def _run(args: argparse.Namespace, home: Path, kwargs: dict[str, Any]) -> int:
     # Imported only now: Prefect reads its settings from the environment at import time.
+    import duckdb
+
     from flows.execution import TaskRunnerUnavailable, make_task_runner
     from flows.lock import WarehouseBusy
     from flows.pipeline import LoadFailed, LoadRefused
     from fsdata.config import load_settings
+    from warehouse.db import damage_of, mark_unfinished
 
     try:
         make_task_runner(load_settings(home, args.config))  # a bad setting fails here, not mid-run
@@ -200,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
 
     common = {"home": str(home), "config": args.config}
+    warehouse = home / "warehouse.duckdb"
     try:
         if args.command == "demo":
             from flows.demo import demo
@@ -212,16 +279,9 @@ def main(argv: list[str] | None = None) -> int:
 
             serve(str(home.resolve()), args.config)
         elif args.command == "refresh":
-            if args.accept_row_count and args.source != "espaces":
-                print("fsdata: --accept-row-count applies to espaces only", file=sys.stderr)
-                return EXIT_ERROR
             extra = {"accept_row_count": True} if args.accept_row_count else {}
             _flow(args.source)(**common, **extra)
         elif args.command == "ingest":
-            kwargs = _ingest_arguments(args)
-            if isinstance(kwargs, str):
-                print(f"fsdata: {kwargs}", file=sys.stderr)
-                return EXIT_ERROR
             _flow(args.source)(**common, **kwargs)
     except LoadRefused as exc:
         print(f"fsdata: {exc}", file=sys.stderr)
@@ -232,6 +292,23 @@ def main(argv: list[str] | None = None) -> int:
     except WarehouseBusy as exc:
         print(f"fsdata: {exc}", file=sys.stderr)
         return EXIT_BUSY
+    except duckdb.Error as exc:
+        reason = str(exc).splitlines()[0]
+        if damage := damage_of(exc):
+            reason = str(damage).splitlines()[0]
+            mark_unfinished(warehouse, "failed", f"the warehouse is damaged: {reason}")
+            return _damaged(home, reason)
+        line = guards.database_io_line(str(exc))
+        if line is None:
+            raise
+        mark_unfinished(warehouse, "failed", line)
+        print(f"fsdata: {line}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:
+        line = guards.os_error_line(exc)
+        mark_unfinished(warehouse, "failed", line)
+        print(f"fsdata: {line}", file=sys.stderr)
+        return EXIT_ERROR
     return EXIT_OK
 
 

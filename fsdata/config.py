@@ -7,7 +7,9 @@ Environment variables: `FSDATA_HOME`, `FSDATA_ESPACES_URL`, `FSDATA_MAX_DOWNLOAD
 `FSDATA_ROW_COUNT_MAX_RISE`, `FSDATA_ALLOWED_HOSTS` (comma-separated), `FSDATA_LOCK_TIMEOUT`
 (seconds a run waits for the warehouse lock), `FSDATA_TASK_RUNNER` (`threads` or `dask`),
 `FSDATA_DASK_ADDRESS`, `FSDATA_TASK_WORKERS`, `FSDATA_TASK_CACHE_DAYS`,
-`FSDATA_PUBLISH_AFTER_REFRESH` (comma-separated target names).
+`FSDATA_PUBLISH_AFTER_REFRESH` (comma-separated target names), and the input limits
+`FSDATA_MAX_COLUMNS`, `FSDATA_MAX_CELL_BYTES`, `FSDATA_MAX_ROWS`, `FSDATA_MAX_INPUT_BYTES`,
+`FSDATA_MAX_CELLS`, `FSDATA_MAX_JSON_DEPTH` (transforms/limits.py).
 
 Publish targets are tables of `fsdata.toml` only (`[publish.s3]`, `[publish.datagouv]`): their
 secrets never live there, only the names of the environment variables that hold them.
@@ -23,6 +25,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from transforms.limits import DEFAULT_LIMITS, InputLimits
 
 DEFAULT_SOURCES = {
     # data.gouv.fr's stable "latest" link of the listing's CSV resource (SOURCES.md §1).
@@ -101,6 +105,19 @@ class Settings:
     # each successful refresh publishes to.
     publish: dict[str, S3Target | DatagouvTarget] = field(default_factory=dict)
     publish_after_refresh: tuple[str, ...] = ()
+    # Bounds on an input file's size and shape (transforms/limits.py): a file over one is
+    # refused (rule input_within_limits) before the parser allocates for it.
+    max_columns: int = DEFAULT_LIMITS.max_columns
+    max_cell_bytes: int = DEFAULT_LIMITS.max_cell_bytes
+    max_rows: int = DEFAULT_LIMITS.max_rows
+    max_input_bytes: int = DEFAULT_LIMITS.max_input_bytes
+    max_cells: int = DEFAULT_LIMITS.max_cells
+    max_json_depth: int = DEFAULT_LIMITS.max_json_depth
+
+    @property
+    def input_limits(self) -> InputLimits:
+        """The limits as the parsers take them."""
+        return InputLimits(**{f.name: getattr(self, f.name) for f in fields(InputLimits)})
 
     @property
     def warehouse_path(self) -> Path:
@@ -225,6 +242,11 @@ def load_settings(
         raise ValueError(
             f"task_runner must be one of {', '.join(TASK_RUNNERS)}, not {settings.task_runner!r}"
         )
+    for limit in fields(InputLimits):
+        if getattr(settings, limit.name) < 1:
+            raise ValueError(
+                f"{limit.name} must be at least 1, not {getattr(settings, limit.name)}"
+            )
     if settings.task_workers < 1:
         raise ValueError(f"task_workers must be at least 1, not {settings.task_workers}")
     for name in settings.publish_after_refresh:

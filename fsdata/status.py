@@ -4,10 +4,14 @@ so nothing is cut in an 80-column terminal."""
 
 from __future__ import annotations
 
+import socket
+import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import psutil
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
@@ -19,6 +23,8 @@ STATUS_STYLE = {
     "rejected": "red",
     "failed": "red",
     "running": "yellow",
+    "crashed": "red",
+    "interrupted": "red",
 }
 
 QUERY = """
@@ -31,7 +37,7 @@ published as (
     from meta.loads where status = 'published'
 )
 select
-    a.source, a.status, a.started_at, a.message,
+    a.source, a.status, a.started_at, a.message, a.pid, a.host,
     p.load_id, p.as_of, p.finished_at, p.rows_loaded, p.rows_quarantined, p.rows_warned,
     (select count(*) from meta.validation_results v where v.load_id = p.load_id),
     (select count(*) from meta.validation_results v
@@ -45,15 +51,46 @@ order by a.source
 """
 
 
+def process_alive(pid: int | None, host: str | None, started: datetime | None) -> bool | None:
+    """Whether the process that recorded a load still runs: None when it cannot be told (no
+    pid recorded, another host); False when the pid is gone or now names a process started
+    after the load (a reused pid)."""
+    if pid is None or host != socket.gethostname():
+        return None
+    try:
+        process = psutil.Process(pid)
+        created = process.create_time()
+    except (psutil.NoSuchProcess, psutil.ZombieProcess):
+        return False
+    except psutil.Error:
+        return None
+    if process.status() == psutil.STATUS_ZOMBIE:
+        return False
+    return not (started is not None and created > started.timestamp() + 1)
+
+
+def shown_status(
+    status: str, message: str | None, pid: int | None, host: str | None, started: Any
+) -> tuple[str, str | None]:
+    """A load still `running` whose process is gone is shown as crashed, with why."""
+    if status == "running" and process_alive(pid, host, started) is False:
+        return "crashed", f"the process (pid {pid}) ended without finishing the load"
+    if status == "running" and pid is not None:
+        where = f"pid {pid}" + ("" if host == socket.gethostname() else f" on {host}")
+        return status, message or f"in progress ({where})"
+    return status, message
+
+
 def _when(value: Any) -> str:
     return f"{value:%Y-%m-%d %H:%M}" if value is not None else "—"
 
 
 def source_panel(row: tuple[Any, ...]) -> Panel:
     (
-        source, status, started, message, load_id, as_of, finished, loaded, quarantined, warned,
-        rules, rejected_rules, warning_rules, attempts,
+        source, status, started, message, pid, host, load_id, as_of, finished, loaded,
+        quarantined, warned, rules, rejected_rules, warning_rules, attempts,
     ) = row  # fmt: skip
+    status, message = shown_status(status, message, pid, host, started)
     grid = Table.grid(padding=(0, 1))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
@@ -87,19 +124,43 @@ def source_panel(row: tuple[Any, ...]) -> Panel:
     return Panel(grid, title=f"[bold]{source}", title_align="left", expand=True)
 
 
+def _damaged(home: Path, reason: str) -> int:
+    from fsdata.cli import DAMAGED_WAY_OUT, EXIT_DAMAGED
+
+    way_out = DAMAGED_WAY_OUT.format(home=home)
+    warehouse = home / "warehouse.duckdb"
+    print(f"fsdata: the warehouse {warehouse} is damaged ({reason}); {way_out}", file=sys.stderr)
+    return EXIT_DAMAGED
+
+
 def print_status(home: Path, console: Console | None = None) -> int:
+    from fsdata.cli import EXIT_BUSY
+    from warehouse.db import is_damage, warehouse_damage
+
     console = console or Console()
     warehouse = home / "warehouse.duckdb"
     if not warehouse.exists():
         console.print(f"no warehouse at {warehouse}: run `fsdata demo` or `fsdata refresh`")
         return 0
+    damage = warehouse_damage(warehouse)
+    if damage:
+        return _damaged(home, damage)
     try:
         con = duckdb.connect(str(warehouse), read_only=True)
     except duckdb.IOException:
         console.print("a run is writing the warehouse right now: try again when it is done")
-        return 1
+        return EXIT_BUSY
     try:
-        rows = con.execute(QUERY).fetchall()
+        has_pid = con.execute(
+            "select count(*) from duckdb_columns() "
+            "where schema_name = 'meta' and table_name = 'loads' and column_name = 'pid'"
+        ).fetchall()[0][0]
+        query = QUERY if has_pid else QUERY.replace("a.pid, a.host,", "null, null,")
+        rows = con.execute(query).fetchall()
+    except duckdb.Error as exc:
+        if not is_damage(exc):
+            raise
+        return _damaged(home, str(exc).splitlines()[0])
     finally:
         con.close()
     console.print(Group(Text(f"fsdata status — {home}", style="bold"), *map(source_panel, rows)))

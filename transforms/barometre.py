@@ -29,6 +29,7 @@ from pathlib import Path
 import polars as pl
 
 from transforms.errors import SourceFormatError
+from transforms.limits import DEFAULT_LIMITS, InputLimits
 from transforms.readers import normalise_header, read_csv_table
 
 INDICATOR = "nb-labellisations-france-services"
@@ -110,7 +111,9 @@ def file_kind(file: str, header: Sequence[str]) -> FileKind:
 
 
 def read_barometre(
-    paths: str | Path | Iterable[str | Path], indicator: str = INDICATOR
+    paths: str | Path | Iterable[str | Path],
+    indicator: str = INDICATOR,
+    limits: InputLimits = DEFAULT_LIMITS,
 ) -> pl.DataFrame:
     """One file or a set of baromètre files as one canonical frame of `indicator`'s rows.
 
@@ -121,7 +124,7 @@ def read_barometre(
     files = [paths] if isinstance(paths, str | Path) else list(paths)
     if not files:
         raise ValueError("no baromètre file given")
-    frames = [_read_file(Path(path), indicator) for path in files]
+    frames = [_read_file(Path(path), indicator, limits) for path in files]
     frame = pl.concat(frames, how="vertical")
     if frame.height == 0:
         names = ", ".join(Path(p).name for p in files)
@@ -134,8 +137,8 @@ def read_barometre(
     return _with_checks(frame)
 
 
-def _read_file(path: Path, indicator: str) -> pl.DataFrame:
-    header, table = read_csv_table(path)
+def _read_file(path: Path, indicator: str, limits: InputLimits) -> pl.DataFrame:
+    header, table = read_csv_table(path, limits)
     kind = file_kind(path.name, header)
     names = [normalise_header(h) for h in header]
     # The first occurrence of a normalised name wins (published headers do not repeat them).

@@ -31,9 +31,12 @@ Canonical frame, one row per commune counted once:
 - `source_row` (Int64): the row's line number in the CSV (header = line 1), or its 1-based
   position in the JSON array.
 
-Then three check columns, for the GX suite only (not meant for the warehouse):
+Then four check columns, for the GX suite only (not meant for the warehouse):
 
-- `has_coordinates` (Boolean): both coordinates present;
+- `has_coordinates` (Boolean): both coordinates present (after dropping invalid ones);
+- `coordinates_valid` (Boolean): the centre as published was finite and inside some French
+  territory; false ones (NaN, infinity, 1e308, a point in the ocean) are dropped — the commune
+  keeps its population but counts as without coordinates; null when none was published;
 - `coordinates_in_territory_box` (Boolean): the point lies in the bounding box of the
   territory of `dep_code` (mainland, Corsica, each DROM/COM: `transforms.territory`); null
   without coordinates or with an unknown `dep_code`;
@@ -64,8 +67,15 @@ from typing import Any
 import polars as pl
 
 from transforms.errors import SourceFormatError
+from transforms.limits import (
+    DEFAULT_LIMITS,
+    InputLimits,
+    check_file_size,
+    check_frame_cells,
+    check_json,
+)
 from transforms.readers import decode_text, normalise_header, read_csv_records
-from transforms.territory import TERRITORY_BOXES
+from transforms.territory import TERRITORY_BOXES, in_france
 from transforms.territory import territory_of as box_territory_of
 
 # Canonical column → accepted normalised headers, in order of preference.
@@ -102,7 +112,12 @@ CANONICAL_SCHEMA: dict[str, Any] = {
     "density_class": pl.String,
     "source_row": pl.Int64,
 }
-CHECK_COLUMNS = ("has_coordinates", "coordinates_in_territory_box", "dep_code_consistent")
+CHECK_COLUMNS = (
+    "has_coordinates",
+    "coordinates_valid",
+    "coordinates_in_territory_box",
+    "dep_code_consistent",
+)
 
 _GEO_API_TYPES = {
     "commune-actuelle": "COM",
@@ -113,24 +128,27 @@ _GEO_API_TYPES = {
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
-def read_communes(path: Path, vintage: int) -> pl.DataFrame:
+def read_communes(path: Path, vintage: int, limits: InputLimits = DEFAULT_LIMITS) -> pl.DataFrame:
     """Read an Etalab CSV or a geo.api.gouv.fr JSON file of communes into the canonical frame.
 
     The layout is recognised from the content (a JSON array) rather than the file name.
     Columns: the canonical ones, then the check columns (see the module documentation).
     """
+    check_file_size(path, limits)
     text = decode_text(path.read_bytes(), path.name)
     if text.lstrip().startswith("["):
+        check_json(text, path.name, limits)
         records = _geo_api_records(text, path.name)
     else:
-        records = _csv_records(path)
+        records = _csv_records(path, limits)
     frame = pl.DataFrame([{**r, "vintage": vintage} for r in records], schema=CANONICAL_SCHEMA)
+    check_frame_cells(frame, path.name, limits)
     frame = _count_once(frame)
     return _with_checks(frame)
 
 
-def _csv_records(path: Path) -> list[dict[str, Any]]:
-    header, rows = read_csv_records(path)
+def _csv_records(path: Path, limits: InputLimits) -> list[dict[str, Any]]:
+    header, rows = read_csv_records(path, limits)
     positions: dict[str, int] = {}
     normalised = [normalise_header(h) for h in header]
     for canonical, aliases in CSV_ALIASES.items():
@@ -191,7 +209,7 @@ def _csv_records(path: Path) -> list[dict[str, Any]]:
 def _geo_api_records(text: str, file: str) -> list[dict[str, Any]]:
     try:
         items = json.loads(text)
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, RecursionError) as exc:
         raise SourceFormatError(file, "file_parseable", f"malformed JSON: {exc}") from exc
     if not isinstance(items, list):
         raise SourceFormatError(file, "file_parseable", "expected a JSON array of communes")
@@ -353,6 +371,22 @@ def _in_box(dep_code: str | None, latitude: float | None, longitude: float | Non
 
 
 def _with_checks(frame: pl.DataFrame) -> pl.DataFrame:
+    # A centre that is not a number (NaN, infinity) or lies outside every French territory is
+    # dropped, never published nor measured: the commune counts as without coordinates.
+    valid = pl.Series(
+        "coordinates_valid",
+        [
+            in_france(la, lo)
+            for la, lo in zip(
+                frame["latitude"].to_list(), frame["longitude"].to_list(), strict=True
+            )
+        ],
+        dtype=pl.Boolean,
+    )
+    keep = valid.ne_missing(False)
+    frame = frame.with_columns(
+        *[pl.when(pl.lit(keep)).then(pl.col(c)).alias(c) for c in ("latitude", "longitude")],
+    )
     in_box = [
         _in_box(d, la, lo)
         for d, la, lo in zip(
@@ -366,6 +400,7 @@ def _with_checks(frame: pl.DataFrame) -> pl.DataFrame:
         (pl.col("latitude").is_not_null() & pl.col("longitude").is_not_null()).alias(
             "has_coordinates"
         ),
+        valid,
         pl.Series("coordinates_in_territory_box", in_box, dtype=pl.Boolean),
         pl.col("code_insee").str.starts_with(pl.col("dep_code")).alias("dep_code_consistent"),
     )

@@ -23,6 +23,7 @@ from typing import Any
 import polars as pl
 
 from transforms.errors import SourceFormatError
+from transforms.limits import DEFAULT_LIMITS, InputLimits, check_file_size, check_json
 from transforms.readers import decode_text
 
 REQUIRED_KEYS = ("id", "nb_cnfs", "france_services", "code_département")
@@ -74,10 +75,13 @@ def pad_departement(code: Any) -> str | None:
     return text.zfill(2) if text.isdigit() and len(text) < 2 else text
 
 
-def parse_conseillers(path: Path) -> pl.DataFrame:
+def parse_conseillers(path: Path, limits: InputLimits = DEFAULT_LIMITS) -> pl.DataFrame:
     """The structures of one published JSON file (an array of objects)."""
+    check_file_size(path, limits)
+    text = decode_text(path.read_bytes(), path.name)
+    check_json(text, path.name, limits)  # nesting bounded before json.loads recurses
     try:
-        records = json.loads(decode_text(path.read_bytes(), path.name))
+        records = json.loads(text)
     except json.JSONDecodeError as exc:
         raise SourceFormatError(
             path.name, "file_parseable", f"not JSON: {exc.msg}", row=exc.lineno

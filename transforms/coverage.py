@@ -101,7 +101,8 @@ def nearest_espaces(communes: pl.DataFrame, espaces: pl.DataFrame) -> pl.DataFra
     open on the day considered. Espaces without coordinates or with an unknown département code
     cannot be placed and are left out.
 
-    Returns one row per commune with both coordinates, in the input order:
+    Points that are null or not finite (NaN, infinity) are left out on both sides.
+    Returns one row per commune with both coordinates finite, in the input order:
     `code_insee` (str), `espace_id` (str, null when the territory has no espace),
     `distance_km` (Float64, great-circle, null likewise). A commune whose `dep_code` is null
     falls back on the département given by `code_insee` (3 characters for 97x/98x codes, else
@@ -117,6 +118,9 @@ def nearest_espaces(communes: pl.DataFrame, espaces: pl.DataFrame) -> pl.DataFra
         pl.col("latitude").cast(pl.Float64),
         pl.col("longitude").cast(pl.Float64),
     ).drop_nulls()
+    # A non-finite point (NaN, infinity) has no place: the k-d tree refuses it outright, and
+    # one such espace would stop coverage for every commune.
+    places = places.filter(pl.col("latitude").is_finite() & pl.col("longitude").is_finite())
     places = places.with_columns(
         pl.Series("territory", _territory_column(places, "dep"), dtype=pl.String)
     ).drop_nulls("territory")
@@ -128,7 +132,7 @@ def nearest_espaces(communes: pl.DataFrame, espaces: pl.DataFrame) -> pl.DataFra
         pl.col("dep_code").cast(pl.String),
         pl.col("latitude").cast(pl.Float64),
         pl.col("longitude").cast(pl.Float64),
-    ).filter(pl.col("latitude").is_not_null() & pl.col("longitude").is_not_null())
+    ).filter(pl.col("latitude").is_finite() & pl.col("longitude").is_finite())
     fallback = pl.when(pl.col("code_insee").str.contains(r"^9[78]")).then(
         pl.col("code_insee").str.slice(0, 3)
     )

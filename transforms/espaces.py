@@ -13,8 +13,6 @@ reads (`coordinates_check`, `departement_consistent`, `labels_recognised`).
 
 from __future__ import annotations
 
-import json
-import math
 import re
 from datetime import date
 from pathlib import Path
@@ -23,8 +21,10 @@ from typing import Any
 import polars as pl
 
 from transforms.errors import SourceFormatError
-from transforms.readers import decode_text, normalise_header, read_csv_table
-from transforms.territory import TERRITORY_BOXES, territory_of
+from transforms.geojson import read_geojson_points
+from transforms.limits import DEFAULT_LIMITS, InputLimits, check_frame_cells
+from transforms.readers import normalise_header, read_csv_table
+from transforms.territory import TERRITORY_BOXES, in_france_expr, territory_of
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 HOURS_COLUMNS = tuple(f"hours_{day}" for day in WEEKDAYS)
@@ -122,52 +122,24 @@ _TIME = re.compile(r"(\d{1,2})\s*(?:[hH:]\s*(\d{2})?|(?=\s*[-–/]))")
 _HOURS_SEPARATORS = re.compile(r"^[\s\-–—/,;à]*$|^[\s\-–—/,;à]*(et[\s\-–—/,;à]*)*$")
 
 
-def parse_listing(path: Path) -> pl.DataFrame:
+def parse_listing(path: Path, limits: InputLimits = DEFAULT_LIMITS) -> pl.DataFrame:
     """Read one listing file (CSV or GeoJSON, any era) into the canonical frame."""
-    header, source = _read_source(path)
+    header, source = _read_source(path, limits)
     mapping, extras = _map_headers(path.name, header)
     return _canonical_frame(source, mapping, extras)
 
 
-def _read_source(path: Path) -> tuple[list[str], pl.DataFrame]:
+def _read_source(path: Path, limits: InputLimits) -> tuple[list[str], pl.DataFrame]:
     """(header, text columns `c0`, `c1`, … by position) of a CSV or GeoJSON listing."""
-    head = path.read_bytes()[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    with path.open("rb") as handle:
+        head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
     if path.suffix.lower() in (".geojson", ".json") or head.startswith(b"{"):
-        header, rows = _read_geojson(path)
+        header, text_rows = read_geojson_points(path, limits)
         names = [f"c{i}" for i in range(len(header))]
-        text_rows = [[_text(cell) for cell in row] for row in rows]
-        return header, pl.DataFrame(text_rows, schema=dict.fromkeys(names, pl.String), orient="row")
-    return read_csv_table(path)
-
-
-def _read_geojson(path: Path) -> tuple[list[str], list[list[Any]]]:
-    text = decode_text(path.read_bytes(), path.name)
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SourceFormatError(path.name, "file_parseable", f"invalid JSON: {exc}") from exc
-    features = document.get("features") if isinstance(document, dict) else None
-    if not isinstance(features, list):
-        raise SourceFormatError(
-            path.name, "file_parseable", "not a GeoJSON FeatureCollection (no 'features' list)"
-        )
-    header: list[str] = []
-    seen: set[str] = set()
-    for feature in features:
-        for key in feature.get("properties") or {}:
-            if key not in seen:
-                seen.add(key)
-                header.append(key)
-    # Geometry comes last, under names no publisher uses, so properties win when both exist.
-    header += ["__geometry_longitude", "__geometry_latitude"]
-    rows = []
-    for feature in features:
-        properties = feature.get("properties") or {}
-        geometry = feature.get("geometry") or {}
-        coordinates = geometry.get("coordinates") if geometry.get("type") == "Point" else None
-        lon, lat = (coordinates[0], coordinates[1]) if coordinates else (None, None)
-        rows.append([properties.get(key) for key in header[:-2]] + [lon, lat])
-    return header, rows
+        frame = pl.DataFrame(text_rows, schema=dict.fromkeys(names, pl.String), orient="row")
+        check_frame_cells(frame, path.name, limits, names=header)
+        return header, frame
+    return read_csv_table(path, limits)
 
 
 def _map_headers(file: str, header: list[str]) -> tuple[dict[str, int], dict[str, int]]:
@@ -210,19 +182,6 @@ def _map_headers(file: str, header: list[str]) -> tuple[dict[str, int], dict[str
         if index not in used and not name.startswith("__geometry_")
     }
     return mapping, extras
-
-
-def _text(value: Any) -> str | None:
-    """A GeoJSON property as text: GeoJSON gives ints, floats (1.0 for 1), bools and nulls."""
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "Oui" if value else "Non"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return None
-        return str(int(value)) if value.is_integer() else repr(value)
-    return str(value)
 
 
 def _canonical_frame(
@@ -363,7 +322,8 @@ def _check_coordinates(frame: pl.DataFrame) -> pl.DataFrame:
 
     Swapped coordinates are unambiguous when the published pair lies outside the row's
     territory and the swapped pair inside it: the row keeps the corrected pair and the
-    `coordinates_swapped` warning (the published values stay in the raw archive).
+    `coordinates_swapped` warning (the published values stay in the raw archive). A pair that
+    is NaN, infinite or in no French territory is `invalid` and dropped (set null).
     """
     boxes = pl.DataFrame(
         [
@@ -396,12 +356,25 @@ def _check_coordinates(frame: pl.DataFrame) -> pl.DataFrame:
         .otherwise(pl.lit("outside_territory"))
     )
     swapped = pl.col("coordinates_check") == "swapped"
+    # A pair that is not finite or, once unswapped, lies in no French territory is no place:
+    # dropped (`invalid`, the `coordinates_valid` rule), so it never reaches distances.
+    invalid = in_france_expr(lat, lon).not_().fill_null(False)
     return (
         frame.join(boxes, on="insee_dep", how="left")
         .with_columns(check.alias("coordinates_check"))
         .with_columns(
             pl.when(swapped).then(lon).otherwise(lat).alias("latitude"),
             pl.when(swapped).then(lat).otherwise(lon).alias("longitude"),
+        )
+        .with_columns(
+            pl.when(invalid)
+            .then(pl.lit("invalid"))
+            .otherwise(pl.col("coordinates_check"))
+            .alias("coordinates_check")
+        )
+        .with_columns(
+            pl.when(pl.col("coordinates_check") != "invalid").then(pl.col(c)).alias(c)
+            for c in ("latitude", "longitude")
         )
         .drop("lat_min", "lat_max", "lon_min", "lon_max")
     )

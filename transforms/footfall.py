@@ -17,6 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from transforms.errors import SourceFormatError
+from transforms.limits import DEFAULT_LIMITS, InputLimits, check_frame_cells, check_parquet
 from transforms.partners import default_partner_catalogue, partner_key
 from transforms.readers import normalise_header, read_csv_records
 
@@ -55,8 +56,9 @@ CHECK_COLUMNS = (
 """Derived boolean columns checked by `expectations/footfall.json`; never null."""
 
 
-def _parquet_columns(path: Path) -> pl.DataFrame:
+def _parquet_columns(path: Path, limits: InputLimits) -> pl.DataFrame:
     """A Parquet file as text columns, values rendered the way a CSV would hold them."""
+    check_parquet(path, limits)
     try:
         frame = pl.read_parquet(path)
     except Exception as exc:  # polars raises several error types for a damaged file
@@ -105,16 +107,17 @@ def _canonical_columns(header: list[str], file: str) -> list[str]:
     return names
 
 
-def _raw_frame(path: Path) -> tuple[pl.DataFrame, list[str]]:
+def _raw_frame(path: Path, limits: InputLimits) -> tuple[pl.DataFrame, list[str]]:
     """The file as text columns under canonical names, plus the names of the unknown columns.
     Cells are trimmed; empty cells are null."""
     if path.suffix.lower() in (".parquet", ".pq"):
-        text = _parquet_columns(path)
+        text = _parquet_columns(path, limits)
+        check_frame_cells(text, path.name, limits, first_row=1)
         header = text.columns
         names = _canonical_columns(header, path.name)
         frame = text.rename(dict(zip(header, names, strict=True)))
     else:
-        header, text_rows = read_csv_records(path)
+        header, text_rows = read_csv_records(path, limits)
         names = _canonical_columns(header, path.name)
         width = len(names)
         rows = [(list(row) + [None] * width)[:width] for row in text_rows]
@@ -169,7 +172,12 @@ def _partner_codes(frame: pl.DataFrame, aliases: pl.DataFrame | None) -> pl.Data
     return frame.select("partner").join(keys, on="partner", how="left", maintain_order="left")
 
 
-def read_footfall(path: Path, aliases: pl.DataFrame | None, today: date) -> pl.DataFrame:
+def read_footfall(
+    path: Path,
+    aliases: pl.DataFrame | None,
+    today: date,
+    limits: InputLimits = DEFAULT_LIMITS,
+) -> pl.DataFrame:
     """Read one footfall feed file into the canonical frame (one row per file row).
 
     Columns: `source_row` (Int64, 1 = first data row), `espace_id` (text), `month` (Date, first
@@ -194,7 +202,7 @@ def read_footfall(path: Path, aliases: pl.DataFrame | None, today: date) -> pl.D
     The check "espace known and open during that month" (`espace_open_in_month`) needs the
     espace history: it is made in the warehouse, not here.
     """
-    frame, extra = _raw_frame(path)
+    frame, extra = _raw_frame(path, limits)
     first_of_month = date(today.year, today.month, 1)
     requests, requests_ok = _count("requests")
     resolved, resolved_ok = _count("resolved")

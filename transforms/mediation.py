@@ -29,6 +29,7 @@ from typing import Any
 import polars as pl
 
 from transforms.errors import SourceFormatError
+from transforms.limits import DEFAULT_LIMITS, InputLimits
 from transforms.readers import normalise_header, read_csv_table
 
 SCHEMA_FILE = "schema-lieux-mediation-numerique.json"
@@ -99,10 +100,10 @@ def programme_names() -> dict[str, str]:
     return {normalise_header(value): value for value in values}
 
 
-def parse_lieux(path: Path) -> pl.DataFrame:
+def parse_lieux(path: Path, limits: InputLimits = DEFAULT_LIMITS) -> pl.DataFrame:
     """The lieux of a national CSV: one row per source row (`source_row` counts from 2, the
     header being row 1), the schema's fields as text and the typed columns described above."""
-    header, table = read_csv_table(path)
+    header, table = read_csv_table(path, limits)
     names = field_names()
     mapping: dict[str, int] = {}
     extras: dict[str, int] = {}

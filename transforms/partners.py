@@ -20,6 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from transforms.errors import SourceFormatError
+from transforms.limits import DEFAULT_LIMITS, InputLimits
 from transforms.readers import normalise_header, read_csv_records, strip_accents
 
 THEMES: dict[str, str] = {
@@ -103,9 +104,11 @@ def _former_name(text: str) -> str:
     return match.group("name").strip() if match else text.strip()
 
 
-def _read_table(path: Path, required: tuple[str, ...]) -> pl.DataFrame:
+def _read_table(
+    path: Path, required: tuple[str, ...], limits: InputLimits = DEFAULT_LIMITS
+) -> pl.DataFrame:
     """A reference CSV as a frame of text columns, headers normalised, required ones checked."""
-    header, rows = read_csv_records(path)
+    header, rows = read_csv_records(path, limits)
     names = [normalise_header(h) for h in header]
     seen: set[str] = set()
     for name in names:
@@ -156,8 +159,8 @@ def _with_period_check(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _read_partners(path: Path) -> pl.DataFrame:
-    frame = _read_table(path, PARTNER_COLUMNS)
+def _read_partners(path: Path, limits: InputLimits) -> pl.DataFrame:
+    frame = _read_table(path, PARTNER_COLUMNS, limits)
     frame = _parse_dates(frame, path.name, ("effective_from", "effective_to", "source_date"))
     for column in ("former_names", "aliases", "themes"):
         frame = frame.with_columns(
@@ -176,8 +179,8 @@ def _empty_services() -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
 
 
-def _read_services(path: Path) -> pl.DataFrame:
-    frame = _read_table(path, SERVICE_COLUMNS)
+def _read_services(path: Path, limits: InputLimits) -> pl.DataFrame:
+    frame = _read_table(path, SERVICE_COLUMNS, limits)
     frame = _parse_dates(frame, path.name, ("effective_from", "effective_to", "source_date"))
     return _with_period_check(frame)
 
@@ -228,7 +231,9 @@ def _alias_table(partners: pl.DataFrame, file: str) -> pl.DataFrame:
     return aliases
 
 
-def read_partner_catalogue(partners_path: Path, services_path: Path | None) -> PartnerCatalogue:
+def read_partner_catalogue(
+    partners_path: Path, services_path: Path | None, limits: InputLimits = DEFAULT_LIMITS
+) -> PartnerCatalogue:
     """Read the partner catalogue (and its services when a path is given).
 
     Refuses the file (SourceFormatError) when a required column is missing
@@ -236,8 +241,10 @@ def read_partner_catalogue(partners_path: Path, services_path: Path | None) -> P
     two partners (`alias_unambiguous`). Uniqueness of codes, periods and citations are checked
     by the GX suites `partners` and `partner_services`, not here.
     """
-    partners = _read_partners(partners_path)
-    services = _read_services(services_path) if services_path is not None else _empty_services()
+    partners = _read_partners(partners_path, limits)
+    services = (
+        _read_services(services_path, limits) if services_path is not None else _empty_services()
+    )
     aliases = _alias_table(partners, partners_path.name)
     return PartnerCatalogue(partners=partners, services=services, aliases=aliases)
 
@@ -259,14 +266,14 @@ def normalise_partner(value: str, aliases: pl.DataFrame) -> str | None:
     return str(codes[0]) if codes.len() == 1 else None
 
 
-def read_administration_partners(path: Path) -> pl.DataFrame:
+def read_administration_partners(path: Path, limits: InputLimits = DEFAULT_LIMITS) -> pl.DataFrame:
     """The administration → partner mapping: `administration`, `administration_normalised`,
     `partner_code`, `note` (null when absent), extra columns kept as text.
 
     Refuses the file when a required column is missing (`required_column_present`) or one
     administration maps to two partners (`administration_unambiguous`).
     """
-    frame = _read_table(path, ADMINISTRATION_COLUMNS)
+    frame = _read_table(path, ADMINISTRATION_COLUMNS, limits)
     if "note" not in frame.columns:
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("note"))
     frame = frame.filter(pl.col("administration").is_not_null()).with_columns(

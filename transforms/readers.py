@@ -16,6 +16,13 @@ from pathlib import Path
 import polars as pl
 
 from transforms.errors import SourceFormatError
+from transforms.limits import (
+    DEFAULT_LIMITS,
+    InputLimits,
+    check_file_size,
+    check_frame_cells,
+    check_text_table,
+)
 
 _HTML_START = re.compile(rb"^\s*(<!doctype html|<html|<head|<body)", re.IGNORECASE)
 
@@ -58,16 +65,22 @@ def sniff_delimiter(header_line: str) -> str:
     return best if counts[best] > 0 else ","
 
 
-def read_csv_table(path: Path) -> tuple[list[str], pl.DataFrame]:
+def read_csv_table(
+    path: Path, limits: InputLimits = DEFAULT_LIMITS
+) -> tuple[list[str], pl.DataFrame]:
     """A delimited text file as (header, frame of text columns `c0`, `c1`, …).
 
     Columns are named by position because published headers repeat names; blank lines are
     dropped; every cell stays text (or null when empty). Parsing is polars' (fast on large
     listings); a malformed file is refused naming the row when Python's csv can find it.
+    A file over `limits` (size, header width, lines, then cell size) is refused before polars
+    allocates for it.
     """
+    check_file_size(path, limits)
     text = decode_text(path.read_bytes(), path.name)
-    first_line = text.split("\n", 1)[0]
+    first_line = text[: text.find("\n")] if "\n" in text else text
     delimiter = sniff_delimiter(first_line)
+    check_text_table(text, delimiter, path.name, limits)
     try:
         table = pl.read_csv(
             io.BytesIO(text.encode("utf-8")),
@@ -88,6 +101,7 @@ def read_csv_table(path: Path) -> tuple[list[str], pl.DataFrame]:
     if table.height == 0:
         raise SourceFormatError(path.name, "file_not_empty", "the file has no header")
     header = [cell or "" for cell in table.row(0)]
+    check_frame_cells(table, path.name, limits, names=header)
     table = table.slice(1).rename({old: f"c{i}" for i, old in enumerate(table.columns)})
     return header, table
 
@@ -103,7 +117,9 @@ def _first_ragged_row(text: str, delimiter: str) -> int | None:
     return None
 
 
-def read_csv_records(path: Path) -> tuple[list[str], list[list[str]]]:
+def read_csv_records(
+    path: Path, limits: InputLimits = DEFAULT_LIMITS
+) -> tuple[list[str], list[list[str]]]:
     """A delimited text file as (header, rows of text cells, "" when empty)."""
-    header, table = read_csv_table(path)
+    header, table = read_csv_table(path, limits)
     return header, [[cell or "" for cell in row] for row in table.iter_rows()]

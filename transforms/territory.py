@@ -6,6 +6,10 @@ Corsica, each DROM and each COM. A département code maps to its territory.
 
 from __future__ import annotations
 
+import math
+
+import polars as pl
+
 # territory: (lat_min, lat_max, lon_min, lon_max)
 TERRITORY_BOXES: dict[str, tuple[float, float, float, float]] = {
     "metropole": (42.3, 51.2, -5.3, 8.3),
@@ -35,3 +39,27 @@ def territory_of(dep: str | None) -> str | None:
     if dep in METROPOLE_DEPARTEMENTS:
         return "metropole"
     return dep if dep in TERRITORY_BOXES else None
+
+
+def in_france(latitude: float | None, longitude: float | None) -> bool | None:
+    """True when the point is finite and inside some French territory's box; None when a
+    coordinate is missing. A NaN, an infinity or 1e308 is False: never a place."""
+    if latitude is None or longitude is None:
+        return None
+    if not (math.isfinite(latitude) and math.isfinite(longitude)):
+        return False
+    return any(
+        lat_min <= latitude <= lat_max and lon_min <= longitude <= lon_max
+        for lat_min, lat_max, lon_min, lon_max in TERRITORY_BOXES.values()
+    )
+
+
+def in_france_expr(latitude: pl.Expr, longitude: pl.Expr) -> pl.Expr:
+    """`in_france` as a polars expression (false for NaN and infinities, null when missing)."""
+    inside = pl.lit(False)
+    for lat_min, lat_max, lon_min, lon_max in TERRITORY_BOXES.values():
+        inside = inside | (
+            latitude.is_between(lat_min, lat_max) & longitude.is_between(lon_min, lon_max)
+        )
+    finite = latitude.is_finite() & longitude.is_finite()
+    return pl.when(latitude.is_null() | longitude.is_null()).then(None).otherwise(finite & inside)

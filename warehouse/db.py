@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -174,12 +176,15 @@ def begin_load(
         con.execute(
             """
         insert into meta.loads
-            (source, as_of, file_name, sha256, size_bytes, url, options, flow_run_id, status)
+            (source, as_of, file_name, sha256, size_bytes, url, options, flow_run_id, status,
+             pid, host)
         values ($source, $as_of, $file_name, $sha256, $size_bytes, $url, $options,
-                $flow_run_id, 'running')
+                $flow_run_id, 'running', $pid, $host)
         returning load_id
         """,
             {
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
                 "source": source,
                 "as_of": as_of,
                 "file_name": file_name,
@@ -336,3 +341,91 @@ def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: Any) -> None
         raise ValueError(f"no table {table!r}")
     with registered(con, "incoming_rows", frame):
         con.execute(f'insert into "{schema}"."{name}" by name select * from incoming_rows')
+
+
+# --- a damaged warehouse, an interrupted run -------------------------------------------------
+
+# What DuckDB says of a file that is not, or no longer, a whole database (truncated, overwritten,
+# a block whose checksum fails).
+_DAMAGE_SIGNS = (
+    "not a valid DuckDB database file",
+    "Corrupt database file",
+    "Data Corruption Error",
+    "Could not read enough bytes",
+    "does not match stored checksum",
+    "Serialization Error",
+    "INTERNAL Error",
+    "database has been invalidated",
+)
+
+
+def damage_of(exc: BaseException | None) -> duckdb.Error | None:
+    """The DuckDB error saying the warehouse file itself is damaged, if `exc` or an exception
+    it was raised from (or while handling) is one: the damage often surfaces as a later error
+    ("transaction is aborted") raised while cleaning up."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, duckdb.Error) and any(sign in str(exc) for sign in _DAMAGE_SIGNS):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def is_damage(exc: BaseException) -> bool:
+    """True when `exc` (from DuckDB) says the warehouse file itself is damaged."""
+    return damage_of(exc) is not None
+
+
+def warehouse_damage(path: Path) -> str | None:
+    """Why the warehouse at `path` cannot be used (one line), or None when it opens and its
+    load register reads (or when it does not exist yet, or another run holds it)."""
+    if not path.exists():
+        return None
+    if not path.is_file():
+        return f"{path} is not a file"
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        return str(exc).splitlines()[0] if is_damage(exc) else None
+    try:
+        # Every column of every row: a count alone may be answered from metadata.
+        con.execute("select * from meta.loads").fetchall()
+    except duckdb.CatalogException:
+        return None  # a warehouse created but never used: nothing to read yet
+    except duckdb.Error as exc:
+        return str(exc).splitlines()[0] if is_damage(exc) else None
+    finally:
+        con.close()
+    return None
+
+
+def mark_unfinished(path: Path, status: str, message: str, pid: int | None = None) -> int:
+    """Mark the loads this process (`pid`, default this one, on this host) left `running` as
+    `status` (`interrupted`, `failed`) with `message`; the number marked. Best effort: a
+    warehouse that cannot be opened (damaged, held by another run) is left as it is, and
+    `fsdata status` shows such a load as crashed once its process is gone."""
+    try:
+        con = duckdb.connect(str(path))
+    except duckdb.Error:
+        return 0
+    try:
+        rows = con.execute(
+            """
+            update meta.loads set status = $status, message = $message,
+                finished_at = current_timestamp
+            where status = 'running' and pid = $pid and host = $host
+            returning load_id
+            """,
+            {
+                "status": status,
+                "message": message,
+                "pid": os.getpid() if pid is None else pid,
+                "host": socket.gethostname(),
+            },
+        ).fetchall()
+    except duckdb.Error:
+        return 0
+    finally:
+        con.close()
+    return len(rows)

@@ -16,7 +16,7 @@ create table if not exists meta.loads (
     rows_loaded bigint,
     rows_quarantined bigint,
     rows_warned bigint,
-    status varchar not null,  -- running / published / unchanged / rejected / failed
+    status varchar not null,  -- running / published / unchanged / rejected / failed / crashed / interrupted
     message varchar,
     options json,
     url varchar,
@@ -61,3 +61,8 @@ create table if not exists meta.http_state (
     sha256 varchar,
     checked_at timestamptz
 );
+
+-- The process that writes a load (pid on host): `fsdata status` shows a load still 'running'
+-- whose process is gone as crashed. Added by `alter` so that existing warehouses gain them.
+alter table meta.loads add column if not exists pid bigint;
+alter table meta.loads add column if not exists host varchar;

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
+from transforms.limits import DEFAULT_LIMITS, InputLimits
 from transforms.observatoire.decoding import decode_indicators
 from transforms.observatoire.editions import Edition
 from transforms.observatoire.identity import Rename, demarches, normalise_title, title_aliases
@@ -78,9 +79,14 @@ class ParsedEdition:
     sheet: str | None = None
 
 
-def parse_edition(path: Path, edition: Edition, renames: Iterable[Rename]) -> ParsedEdition:
+def parse_edition(
+    path: Path,
+    edition: Edition,
+    renames: Iterable[Rename],
+    limits: InputLimits = DEFAULT_LIMITS,
+) -> ParsedEdition:
     """Read, identify and decode one edition file (SourceFormatError when it cannot be read)."""
-    table = read_edition(path)
+    table = read_edition(path, limits)
     rename_rows = tuple(renames)
     frame = demarches(table, edition, renames=rename_rows)
     titles = frame["title"].to_list()

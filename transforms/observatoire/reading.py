@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 
 from transforms.errors import SourceFormatError
+from transforms.limits import DEFAULT_LIMITS, InputLimits, check_table_file
 from transforms.observatoire.editions import data_period
 from transforms.observatoire.indicators import INDICATOR_COLUMNS
 from transforms.readers import decode_text, normalise_header, sniff_delimiter
@@ -240,12 +241,15 @@ def read_rows(path: Path) -> list[list[str | None]]:
     return read_sheet(path)[1]
 
 
-def read_sheet(path: Path) -> tuple[str | None, list[list[str | None]]]:
+def read_sheet(
+    path: Path, limits: InputLimits = DEFAULT_LIMITS
+) -> tuple[str | None, list[list[str | None]]]:
     """(name of the first sheet, None for a CSV; its rows as in `read_rows`)."""
     if not path.exists():
         raise SourceFormatError(path.name, "file_parseable", "the file does not exist")
     if path.stat().st_size == 0:
         raise SourceFormatError(path.name, "file_not_empty", "the file is empty")
+    check_table_file(path, limits)  # size and shape bounded before any reader allocates for them
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm", ".xls", ".ods") or _is_zip(path):
         return _read_spreadsheet(path)
@@ -279,7 +283,7 @@ def _find_header(rows: list[list[str | None]], file: str) -> int:
     )
 
 
-def read_edition(path: Path) -> EditionTable:
+def read_edition(path: Path, limits: InputLimits = DEFAULT_LIMITS) -> EditionTable:
     """Read one edition file (CSV, XLSX or ODS, first sheet) into an `EditionTable`.
 
     The header row is the first of the first 30 rows naming the démarche title and at least 3
@@ -290,7 +294,7 @@ def read_edition(path: Path) -> EditionTable:
     footer) are skipped.
     """
     path = Path(path)
-    sheet, rows = read_sheet(path)
+    sheet, rows = read_sheet(path, limits)
     if not any(any(cell is not None for cell in row) for row in rows):
         raise SourceFormatError(path.name, "file_not_empty", "the first sheet is empty")
     header_index = _find_header(rows, path.name)
