@@ -5,7 +5,6 @@ synthèse, regional and departmental France services rows), read as one bundle."
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,30 +13,19 @@ import duckdb
 import polars as pl
 from prefect import flow, task
 
-from expectations.runner import ValidationOutcome, validate
-from flows.execution import SourceChecksum
+from flows.execution import SourceChecksum, validation_task
 from flows.live import LoadFailed, dataset_resources, fetch_live, record_attempt
 from flows.lock import holds_warehouse
-from flows.pipeline import Item, Loaded, LoadRefused, Source, load_items
+from flows.pipeline import Item, Loaded, Source, as_latest, bundle_checksum, load_items
 from fsdata.config import Settings, load_settings
 from transforms.barometre import read_barometre
 from transforms.limits import InputLimits
 from warehouse import barometre as store
-from warehouse.archive import sha256_of
-from warehouse.db import published_sha256
 
 
 @task(name="parse barometre", cache_policy=SourceChecksum(inputs=("sha256", "limits")))
 def parse(file: Path, files: list[Path], sha256: str, limits: InputLimits) -> pl.DataFrame:
     return read_barometre(files, limits=limits)
-
-
-@task(
-    name="validate barometre",
-    cache_policy=SourceChecksum(packages=("transforms", "expectations")),
-)
-def validate_frame(parsed: pl.DataFrame, sha256: str) -> list[ValidationOutcome]:
-    return [validate(parsed, "barometre")]
 
 
 def write(con: duckdb.DuckDBPyConnection, loaded: Loaded) -> store.SeriesChanges:
@@ -70,15 +58,9 @@ def summarize(
 
 
 SOURCE = Source(
-    name="barometre",
-    suite="barometre",
-    parse=parse,
-    validate=validate_frame,
-    writes=("core/barometre", "core/barometre_targets"),
-    write=write,
-    summarize=summarize,
-    in_force=lambda con, item: published_sha256(con, "barometre") == item.sha256,
-)
+    "barometre", parse, validation_task("barometre"), ("core/barometre", "core/barometre_targets"),
+    write, summarize, in_force=as_latest,
+)  # fmt: skip
 
 
 @flow(name="barometre", log_prints=True)
@@ -93,10 +75,7 @@ def barometre(
         files, fetched = _download(settings)
     else:
         files, fetched = [Path(f) for f in ([file] if isinstance(file, str) else file)], []
-    for path in files:
-        if not path.is_file():
-            raise LoadRefused(f"{path}: no such file")
-    digest = hashlib.sha256("".join(sorted(sha256_of(p) for p in files)).encode()).hexdigest()
+    digest = bundle_checksum(settings, SOURCE.name, {p.name: p for p in sorted(files)})
     item = Item(
         files[0],
         digest,

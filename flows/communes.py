@@ -19,13 +19,11 @@ from expectations.runner import ValidationOutcome, validate
 from flows.execution import SourceChecksum
 from flows.live import fetch_live, named_download
 from flows.lock import holds_warehouse
-from flows.pipeline import Item, Loaded, Source, load_items
+from flows.pipeline import Item, Loaded, Source, at_its_date, load_items, local_file
 from fsdata.config import load_settings
 from transforms.communes import read_communes
 from transforms.limits import InputLimits
 from warehouse import communes as store
-from warehouse.archive import sha256_of
-from warehouse.db import snapshot_sha256
 
 
 @task(name="parse communes", cache_policy=SourceChecksum(inputs=("sha256", "vintage", "limits")))
@@ -67,14 +65,7 @@ def summarize(con: duckdb.DuckDBPyConnection, loaded: Loaded, _: Any) -> tuple[s
 
 
 SOURCE = Source(
-    name="communes",
-    suite="communes",
-    parse=parse,
-    validate=validate_frame,
-    writes=("core/communes",),
-    write=write,
-    summarize=summarize,
-    in_force=lambda con, item: snapshot_sha256(con, "communes", item.as_of) == item.sha256,
+    "communes", parse, validate_frame, ("core/communes",), write, summarize, in_force=at_its_date
 )
 
 
@@ -101,7 +92,7 @@ def communes(
     else:
         if vintage is None:
             raise ValueError("a local file needs the vintage (year) it is the reference of")
-        items = [_item(Path(file), sha256_of(Path(file)), int(vintage))]
+        items = [_item(*local_file(settings, SOURCE.name, file), int(vintage))]
     return load_items(SOURCE, settings, items).summaries[0].to_dict()
 
 

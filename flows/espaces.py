@@ -15,14 +15,14 @@ from expectations.warehouse_rules import row_count_bounds, row_count_hint
 from flows.execution import SourceChecksum
 from flows.live import fetch_live, named_download
 from flows.lock import holds_warehouse
-from flows.pipeline import Item, Loaded, Source, load_items
+from flows.pipeline import Item, Loaded, Source, at_its_date, load_items, local_file
 from fsdata.config import Settings, load_settings
 from fsdata.fetch import modified_day
 from transforms.espaces import parse_listing
 from transforms.limits import InputLimits
 from warehouse import espaces as store
-from warehouse.archive import sha256_of
-from warehouse.db import connect, snapshot_sha256
+from warehouse import history
+from warehouse.db import connect
 
 
 @task(name="parse espaces", cache_policy=SourceChecksum(inputs=("sha256", "limits")))
@@ -42,13 +42,13 @@ def validate_frame(
     return [validate(parsed, "espaces", parameters)]
 
 
-def in_force(con: duckdb.DuckDBPyConnection, item: Item) -> bool:
+def in_force(con: duckdb.DuckDBPyConnection, source: str, item: Item) -> bool:
     """The file in force for that date; a live refresh bringing back the latest file is
     unchanged whatever the date."""
     assert item.as_of is not None
     latest = store.latest_snapshot(con)
     live_latest = item.fetched is not None and latest is not None and latest[1] == item.sha256
-    return snapshot_sha256(con, "espaces", item.as_of) == item.sha256 or live_latest
+    return at_its_date(con, source, item) or live_latest
 
 
 def guard(con: duckdb.DuckDBPyConnection, settings: Settings, item: Item) -> dict[str, Any]:
@@ -72,7 +72,7 @@ def write(con: duckdb.DuckDBPyConnection, loaded: Loaded) -> None:
 
 def summarize(con: duckdb.DuckDBPyConnection, loaded: Loaded, _: Any) -> tuple[str, dict[str, int]]:
     assert loaded.item.as_of is not None
-    changes = store.snapshot_changes(con, loaded.item.as_of)
+    changes = history.changes(con, store.HISTORY, loaded.item.as_of)
     message = (
         f"published {loaded.rows.rows_loaded} espaces as of {loaded.item.as_of}: "
         f"{changes.opened} opened, {changes.closed} closed, {changes.changed} changed"
@@ -88,7 +88,6 @@ def summarize(con: duckdb.DuckDBPyConnection, loaded: Loaded, _: Any) -> tuple[s
 
 SOURCE = Source(
     name="espaces",
-    suite="espaces",
     parse=parse,
     validate=validate_frame,
     writes=("raw/espaces",),
@@ -118,7 +117,8 @@ def espaces(
     else:
         if as_of is None:
             raise ValueError("a local file needs the date it is the listing of (as_of)")
-        items = [_item(Path(file), sha256_of(Path(file)), date.fromisoformat(as_of), options)]
+        path, sha256 = local_file(settings, SOURCE.name, file)
+        items = [_item(path, sha256, date.fromisoformat(as_of), options)]
     report = load_items(SOURCE, settings, items)
     return report.summaries[0].to_dict() if report.summaries else {"status": "unchanged"}
 

@@ -107,6 +107,23 @@ class SourceChecksum(CachePolicy):
         return f"{task_ctx.task.name.replace(' ', '-')}-{hashlib.sha256(encoded).hexdigest()}"
 
 
+def validation_task(suite: str) -> Task[..., list[Any]]:
+    """The cached validate task of a source checked by the one suite `suite`, on a frame that
+    depends on its file alone (keyed on the file's checksum and the rules' code)."""
+    from prefect import task
+
+    from expectations.runner import ValidationOutcome, validate
+
+    @task(
+        name=f"validate {suite}",
+        cache_policy=SourceChecksum(packages=("transforms", "expectations")),
+    )
+    def validate_parsed(parsed: pl.DataFrame, sha256: str) -> list[ValidationOutcome]:
+        return [validate(parsed, suite)]
+
+    return validate_parsed
+
+
 # --- the runner ----------------------------------------------------------------------------
 
 

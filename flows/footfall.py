@@ -18,12 +18,11 @@ from expectations.runner import ValidationOutcome, validate
 from expectations.warehouse_rules import espace_open_in_month
 from flows.execution import SourceChecksum
 from flows.lock import holds_warehouse
-from flows.pipeline import Item, Loaded, LoadRefused, Source, load_items
+from flows.pipeline import Item, Loaded, Source, load_items, local_file
 from fsdata.config import Settings, load_settings
 from transforms.footfall import read_footfall
 from transforms.limits import InputLimits
 from warehouse import footfall as store
-from warehouse.archive import sha256_of
 from warehouse.db import published_sha256
 from warehouse.partners import catalogue_in_force
 
@@ -112,13 +111,12 @@ def summarize(
 
 SOURCE = Source(
     name="footfall",
-    suite="footfall",
     parse=parse,
     validate=validate_frame,
     writes=("raw/footfall", "core/footfall"),
     write=write,
     summarize=summarize,
-    in_force=lambda con, item: store.feed_in_force(con, item.sha256),
+    in_force=lambda con, source, item: store.feed_in_force(con, item.sha256),
     task_args=catalogue,
     precondition=lambda con: (
         None
@@ -136,12 +134,10 @@ def footfall(home: str, config: str | None = None, file: str | None = None) -> d
     settings = load_settings(home, config)
     if file is None:
         raise ValueError("footfall has no live source: give the operator's feed file")
-    path = Path(file)
-    if not path.is_file():
-        raise LoadRefused(f"{path}: no such file")
+    path, sha256 = local_file(settings, SOURCE.name, file)
     item = Item(
         path,
-        sha256_of(path),
+        sha256,
         as_of=date.today(),
         slot="a feed whose figures are all in force",
         options={"synthetic": store.is_synthetic_file(path.name)},

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from fsdata.config import load_settings
+from warehouse.db import wait_for_warehouse
 
 
 class WarehouseBusy(RuntimeError):
@@ -77,9 +78,12 @@ def warehouse_lock(home: Path, timeout: float) -> Iterator[None]:
     os.write(fd, f"{os.getpid()}\n".encode())
     with _held_guard:
         _held[key] = [fd, 1]
+    # Another process reading the DuckDB file (an analyst) is waited for like another run.
+    wait_for_warehouse(Path(home) / "warehouse.duckdb", timeout)
     try:
         yield
     finally:
+        wait_for_warehouse(Path(home) / "warehouse.duckdb", None)
         with _held_guard:
             del _held[key]
         fcntl.flock(fd, fcntl.LOCK_UN)

@@ -11,30 +11,21 @@ import duckdb
 import polars as pl
 from prefect import flow, task
 
-from expectations.runner import ValidationOutcome, validate
-from flows.execution import SourceChecksum
+from flows.execution import SourceChecksum, validation_task
 from flows.live import latest_dataset_file
 from flows.lock import holds_warehouse
-from flows.pipeline import Item, Loaded, Source, load_items
+from flows.pipeline import Item, Loaded, Source, at_its_date, load_items, local_file
 from fsdata.config import load_settings
 from fsdata.fetch import modified_day
 from transforms.limits import InputLimits
 from transforms.mediation import parse_lieux
+from warehouse import history
 from warehouse import mediation as store
-from warehouse.archive import sha256_of
-from warehouse.db import snapshot_sha256
 
 
 @task(name="parse mediation", cache_policy=SourceChecksum(inputs=("sha256", "limits")))
 def parse(file: Path, sha256: str, limits: InputLimits) -> pl.DataFrame:
     return parse_lieux(file, limits)
-
-
-@task(
-    name="validate mediation", cache_policy=SourceChecksum(packages=("transforms", "expectations"))
-)
-def validate_frame(parsed: pl.DataFrame, sha256: str) -> list[ValidationOutcome]:
-    return [validate(parsed, "mediation")]
 
 
 def write(con: duckdb.DuckDBPyConnection, loaded: Loaded) -> None:
@@ -43,20 +34,19 @@ def write(con: duckdb.DuckDBPyConnection, loaded: Loaded) -> None:
 
 
 def summarize(con: duckdb.DuckDBPyConnection, loaded: Loaded, _: Any) -> tuple[str, dict[str, int]]:
-    changes = store.lieux_changes(con, loaded.item.as_of)
-    return f"published {changes.summary(loaded.item.as_of)}", vars(changes)
+    changes = history.changes(con, store.LIEUX, loaded.item.as_of)
+    message = (
+        f"published {changes.open_after} lieux de médiation as of {loaded.item.as_of} (before: "
+        f"{changes.open_before}): {changes.opened} appeared, {changes.closed} gone, "
+        f"{changes.changed} changed"
+    )
+    return message, vars(changes)
 
 
 SOURCE = Source(
-    name="mediation",
-    suite="mediation",
-    parse=parse,
-    validate=validate_frame,
-    writes=("raw/lieux_mediation",),
-    write=write,
-    summarize=summarize,
-    in_force=lambda con, item: snapshot_sha256(con, "mediation", item.as_of) == item.sha256,
-)
+    "mediation", parse, validation_task("mediation"), ("raw/lieux_mediation",), write, summarize,
+    in_force=at_its_date,
+)  # fmt: skip
 
 
 @flow(name="mediation", log_prints=True)
@@ -69,11 +59,18 @@ def mediation(
     if file is not None:
         if as_of is None:
             raise ValueError("a local file needs the date it is the national file of (as_of)")
-        day, path, fetched = date.fromisoformat(as_of), Path(file), None
+        (path, sha256), day, fetched = (
+            local_file(settings, SOURCE.name, file),
+            date.fromisoformat(as_of),
+            None,
+        )
     else:
         fetched = latest_dataset_file(settings, SOURCE.name, "csv")
-        assert fetched.path is not None
-        day, path = modified_day(fetched.last_modified, date.today(), None), fetched.path
-    sha256 = fetched.sha256 if fetched else sha256_of(path)
+        assert fetched.path is not None and fetched.sha256 is not None
+        day, path, sha256 = (
+            modified_day(fetched.last_modified, date.today(), None),
+            fetched.path,
+            fetched.sha256,
+        )
     item = Item(path, sha256, as_of=day, slot="the national file in force", fetched=fetched)
     return load_items(SOURCE, settings, [item]).summaries[0].to_dict()

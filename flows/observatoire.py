@@ -18,7 +18,7 @@ from expectations.runner import RowSplit, ValidationOutcome, split_rows, validat
 from flows.execution import SourceChecksum
 from flows.live import LoadFailed, dataset_resources, download_resource, record_attempt
 from flows.lock import holds_warehouse
-from flows.pipeline import Item, Loaded, LoadRefused, Source, load_items
+from flows.pipeline import Item, Loaded, LoadRefused, Source, at_its_date, load_items, local_file
 from flows.report import UNKNOWN_LABEL, LoadSummary, RunReport
 from fsdata import datagouv
 from fsdata.config import Settings, load_settings
@@ -36,8 +36,7 @@ from transforms.observatoire import (
     parse_edition,
 )
 from warehouse import observatoire as store
-from warehouse.archive import sha256_of
-from warehouse.db import connect, snapshot_sha256
+from warehouse.db import connect
 
 EDITION_FORMATS = ("xlsx", "xls", "ods", "csv")
 # The rule an undecodable cell is quarantined under (it stays in core, with no value).
@@ -137,13 +136,12 @@ def summarize(con: duckdb.DuckDBPyConnection, loaded: Loaded, _: Any) -> tuple[s
 
 SOURCE = Source(
     name="observatoire",
-    suite="observatoire",
     parse=parse,
     validate=validate_frames,
     writes=store.EDITION_MODELS,
     write=write,
     summarize=summarize,
-    in_force=lambda con, item: snapshot_sha256(con, "observatoire", item.as_of) == item.sha256,
+    in_force=at_its_date,
     split=split,
 )
 
@@ -168,8 +166,8 @@ def observatoire(
     if file is None:
         items = _new_editions(settings, renames_path, report)
     else:
-        path = Path(file)
-        items = [_item(path, sha256_of(path), _edition_of(settings, path, edition), renames_path)]
+        path, sha256 = local_file(settings, SOURCE.name, file)
+        items = [_item(path, sha256, _edition_of(settings, path, edition), renames_path)]
     return load_items(SOURCE, settings, items, report).to_dict()
 
 

@@ -6,7 +6,6 @@ repository's reference folder; the four files are loaded as one bundle with one 
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from prefect import flow, task
 from expectations.runner import RowSplit, ValidationOutcome, validate, values_known
 from flows.execution import SourceChecksum
 from flows.lock import holds_warehouse
-from flows.pipeline import Item, Loaded, LoadRefused, Source, load_items
+from flows.pipeline import Item, Loaded, Source, as_latest, bundle_checksum, load_items
 from fsdata.config import load_settings
 from transforms.limits import InputLimits
 from transforms.official_figures import read_official_figures
@@ -28,8 +27,6 @@ from transforms.partners import (
     read_partner_catalogue,
 )
 from warehouse import partners as store
-from warehouse.archive import sha256_of
-from warehouse.db import published_sha256
 
 
 @task(name="parse partners", cache_policy=SourceChecksum(inputs=("sha256", "limits")))
@@ -100,13 +97,12 @@ def summarize(con: duckdb.DuckDBPyConnection, loaded: Loaded, _: Any) -> tuple[s
 
 SOURCE = Source(
     name="partners",
-    suite="partners",
     parse=parse,
     validate=validate_frames,
     writes=store.CATALOGUE_MODELS,
     write=write,
     summarize=summarize,
-    in_force=lambda con, item: published_sha256(con, "partners") == item.sha256,
+    in_force=as_latest,
     split=keep_all,
 )
 
@@ -131,17 +127,11 @@ def partners(
         "administration_partners": reference / "administration_partners.csv",
         "official_figures": reference / "official_figures.csv",
     }
-    for path in (partners_path, *bundle.values()):
-        if path is not None and not path.is_file():
-            raise LoadRefused(f"{path}: no such file")
-    # One checksum for the catalogue: the same files give the same load.
     files = {"partners": partners_path, **bundle}
-    digest = hashlib.sha256()
-    for name, path in files.items():
-        digest.update(f"{name}:{sha256_of(path) if path else '-'}\n".encode())
+    digest = bundle_checksum(settings, SOURCE.name, files)
     item = Item(
         partners_path,
-        digest.hexdigest(),
+        digest,
         as_of=date.today(),
         slot="the catalogue in force",
         options={

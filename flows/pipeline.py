@@ -16,6 +16,7 @@ each is published in order; the release and the downstream flows run once, at th
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import json
 import shutil
@@ -40,14 +41,16 @@ from fsdata.guards import input_file_problem
 from transforms.errors import SourceFormatError
 from warehouse import graph
 from warehouse import release as release_store
-from warehouse.archive import archive
+from warehouse.archive import archive, sha256_of
 from warehouse.db import (
     begin_load,
     connect,
     fetch_first,
     finish_load,
+    published_sha256,
     record_validation,
     refresh_downstream,
+    snapshot_sha256,
     transaction,
 )
 
@@ -95,14 +98,16 @@ def split_first(parsed: Any, outcomes: list[ValidationOutcome]) -> RowSplit:
 @dataclass(frozen=True)
 class Source:
     name: str
-    suite: str  # the suite a file refused before validation is recorded under
-    parse: Task[..., Any]  # (sha256, **item.parse_args, **task_args) → parsed
+    parse: Task[..., Any]  # (file, sha256, limits, **item.parse_args, **task_args) → parsed
     validate: Task[..., list[ValidationOutcome]]  # (parsed, sha256, **task_args) → outcomes
     writes: tuple[str, ...]  # the models `write` fills: the roots of what follows in the graph
     write: Callable[[duckdb.DuckDBPyConnection, Loaded], Any]
     summarize: Callable[[duckdb.DuckDBPyConnection, Loaded, Any], tuple[str, dict[str, int]]]
-    # The checksum of the data in force for this item's slot: equal → `unchanged`, not parsed.
-    in_force: Callable[[duckdb.DuckDBPyConnection, Item], bool] = lambda con, item: False
+    # Whether the item already is the data in force (then `unchanged`, never parsed).
+    in_force: Callable[[duckdb.DuckDBPyConnection, str, Item], bool] = lambda con, source, item: (
+        False
+    )
+    suite: str = ""  # the suite a file refused before validation is recorded under (the name)
     # Inputs of the parse and validate tasks read from the warehouse (also in their cache key),
     # each passed to the tasks that take it.
     task_args: Callable[[duckdb.DuckDBPyConnection, Settings, Item], dict[str, Any]] = (
@@ -114,6 +119,20 @@ class Source:
     warehouse_rules: tuple[Callable[[duckdb.DuckDBPyConnection, Any], RuleResult], ...] = ()
     split: Callable[[Any, list[ValidationOutcome]], RowSplit] = split_first
     refusal_hint: Callable[[Loaded], str] = lambda loaded: ""
+
+    def __post_init__(self) -> None:
+        if not self.suite:
+            object.__setattr__(self, "suite", self.name)
+
+
+def at_its_date(con: duckdb.DuckDBPyConnection, source: str, item: Item) -> bool:
+    """In force: the file of the snapshot of the item's date (a listing, a vintage…)."""
+    return snapshot_sha256(con, source, item.as_of) == item.sha256
+
+
+def as_latest(con: duckdb.DuckDBPyConnection, source: str, item: Item) -> bool:
+    """In force: the input of the source's latest publication (replaced as a whole)."""
+    return published_sha256(con, source) == item.sha256
 
 
 # --- one load ----------------------------------------------------------------------------------
@@ -130,12 +149,7 @@ class Pending:
 
 def _begin(source: Source, settings: Settings, item: Item) -> Pending | LoadSummary:
     """Record the attempt; `unchanged` when the item is the data in force; refuse it when the
-    source's precondition fails, or a local file is not a regular file (a link's target, which
-    could be any file of the machine, is never read nor copied into rejected/)."""
-    problem_file = input_file_problem(item.file) if item.fetched is None else None
-    if problem_file is not None:
-        record_attempt(settings, source.name, "rejected", problem_file, file_name=item.file.name)
-        raise LoadRefused(problem_file)
+    source's precondition fails."""
     with connect(settings.warehouse_path) as con:
         load_id = begin_load(
             con,
@@ -148,7 +162,7 @@ def _begin(source: Source, settings: Settings, item: Item) -> Pending | LoadSumm
             options=item.options,
             flow_run_id=current_flow_run_id(),
         )
-        if source.in_force(con, item):
+        if source.in_force(con, source.name, item):
             message = f"unchanged: {item.display_name} is already {item.slot}"
             finish_load(con, load_id, "unchanged", message)
             remember_http_state(con, source.name, item.fetched, item.sha256)
@@ -296,6 +310,28 @@ def _refuse(
             record_validation(con, load_id, outcome.suite, results_as_rows(outcome))
         finish_load(con, load_id, "rejected", message, rows_read=rows_read, raw_path=str(kept))
     raise LoadRefused(message)
+
+
+def local_file(settings: Settings, source: str, file: str | Path) -> tuple[Path, str]:
+    """A local input and its SHA-256; LoadRefused, recorded, when it is not a regular file (a
+    link's target, which could be any file of the machine, is never read nor copied into
+    rejected/) or cannot be read."""
+    path = Path(file)
+    problem = input_file_problem(path)
+    if problem is not None:
+        record_attempt(settings, source, "rejected", problem, file_name=path.name)
+        raise LoadRefused(problem)
+    return path, sha256_of(path)
+
+
+def bundle_checksum(settings: Settings, source: str, files: dict[str, Path | None]) -> str:
+    """One checksum for a bundle of local files loaded as one item (`name: path`, None for a
+    file not given): the same files under the same names give the same checksum."""
+    digest = hashlib.sha256()
+    for name, path in files.items():
+        sha256 = local_file(settings, source, path)[1] if path is not None else "-"
+        digest.update(f"{name}:{sha256}\n".encode())
+    return digest.hexdigest()
 
 
 # --- a run -------------------------------------------------------------------------------------

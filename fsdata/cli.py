@@ -257,7 +257,7 @@ def _run(args: argparse.Namespace, home: Path, kwargs: dict[str, Any]) -> int:
     from flows.lock import WarehouseBusy
     from flows.pipeline import LoadFailed, LoadRefused
     from fsdata.config import load_settings
-    from warehouse.db import damage_of, mark_unfinished
+    from warehouse.db import WarehouseHeld, damage_of, mark_unfinished
 
     try:
         make_task_runner(load_settings(home, args.config))  # a bad setting fails here, not mid-run
@@ -289,7 +289,7 @@ def _run(args: argparse.Namespace, home: Path, kwargs: dict[str, Any]) -> int:
     except LoadFailed as exc:
         print(f"fsdata: failed: {exc}", file=sys.stderr)
         return EXIT_FETCH_FAILED
-    except WarehouseBusy as exc:
+    except (WarehouseBusy, WarehouseHeld) as exc:
         print(f"fsdata: {exc}", file=sys.stderr)
         return EXIT_BUSY
     except duckdb.Error as exc:

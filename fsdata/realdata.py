@@ -22,6 +22,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from warehouse.archive import sha256_of
+
 MAX_BUNDLE_BYTES = 5 * 1024 * 1024  # the whole folder, compressed, in the repository
 
 
@@ -204,7 +206,11 @@ def extract(item: BundledFile | str, folder: Path) -> Path:
     """
     entry = _entry(item)
     target = Path(folder) / entry.name
-    if target.is_file() and target.stat().st_size == entry.size and _sha256(target) == entry.sha256:
+    if (
+        target.is_file()
+        and target.stat().st_size == entry.size
+        and sha256_of(target) == entry.sha256
+    ):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.tmp-{os.getpid()}")
@@ -228,14 +234,6 @@ def extract(item: BundledFile | str, folder: Path) -> Path:
     return target
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def bundle_from(source_dir: Path, target_dir: Path | None = None) -> list[Path]:
     """(Re)write the bundle from a copy of the published files laid out as `BUNDLED` says
     (`../shared/data`): each checked against its declared SHA-256, gzip level 9 with no name
@@ -243,7 +241,7 @@ def bundle_from(source_dir: Path, target_dir: Path | None = None) -> list[Path]:
     written = []
     for entry in BUNDLED:
         source = Path(source_dir) / entry.path
-        if _sha256(source) != entry.sha256:
+        if sha256_of(source) != entry.sha256:
             raise ValueError(f"{source}: not the declared file (SHA-256 differs)")
         target = Path(target_dir or data_dir()) / entry.bundled_name
         target.parent.mkdir(parents=True, exist_ok=True)

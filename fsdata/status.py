@@ -135,7 +135,7 @@ def _damaged(home: Path, reason: str) -> int:
 
 def print_status(home: Path, console: Console | None = None) -> int:
     from fsdata.cli import EXIT_BUSY
-    from warehouse.db import is_damage, warehouse_damage
+    from warehouse.db import holder_of, is_damage, warehouse_damage
 
     console = console or Console()
     warehouse = home / "warehouse.duckdb"
@@ -147,8 +147,9 @@ def print_status(home: Path, console: Console | None = None) -> int:
         return _damaged(home, damage)
     try:
         con = duckdb.connect(str(warehouse), read_only=True)
-    except duckdb.IOException:
-        console.print("a run is writing the warehouse right now: try again when it is done")
+    except duckdb.IOException as exc:
+        holder = holder_of(exc) or "another process"
+        console.print(f"the warehouse is held for writing by {holder}: try again when it is done")
         return EXIT_BUSY
     try:
         has_pid = con.execute(

@@ -14,9 +14,9 @@ import polars as pl
 import pytest
 
 from transforms.espaces import ATTRIBUTES
-from warehouse import graph
+from warehouse import graph, history
 from warehouse.db import connect, refresh_models
-from warehouse.espaces import RAW_COLUMNS, snapshot_changes, write_snapshot
+from warehouse.espaces import HISTORY, RAW_COLUMNS, write_snapshot
 
 D0, D1, D2, D3 = date(2020, 1, 1), date(2020, 2, 1), date(2020, 3, 1), date(2020, 4, 1)
 AFTER_A_LOAD = [m for m in graph.refresh_plan(("raw/espaces",)) if m.runs_in is None]
@@ -59,7 +59,7 @@ def test_open_close_change_return(con: duckdb.DuckDBPyConnection) -> None:
         ("b", "B", D1, D2),
         ("b", "B", D3, None),
     ]
-    changes = snapshot_changes(con, D3)
+    changes = history.changes(con, HISTORY, D3)
     assert (changes.open_before, changes.open_after, changes.opened, changes.changed) == (
         1, 2, 1, 0,
     )  # fmt: skip

@@ -12,7 +12,8 @@ import pytest
 from expectations.runner import validate
 from fsdata.config import sample_path
 from transforms.errors import SourceFormatError
-from transforms.espaces import classify, normalise_hours, parse_labellisation_date, parse_listing
+from transforms.espaces import classify, parse_labellisation_date, parse_listing
+from transforms.hours import normalise_hours
 
 HEADER_2024 = (
     "id_fs,insee_dep,lib_fs,adresse,complement_adresse,insee_com,code_postal,lib_com,latitude,"

@@ -19,10 +19,11 @@ from tests.helpers import refresh_after
 from transforms.conseillers import parse_conseillers
 from transforms.coverage import haversine_km
 from transforms.mediation import parse_lieux
+from warehouse import history
 from warehouse.communes import publish_vintage
 from warehouse.db import begin_load, connect, transaction
 from warehouse.espaces import RAW_COLUMNS, write_snapshot
-from warehouse.mediation import lieux_changes, publish_conseillers, write_lieux
+from warehouse.mediation import LIEUX, publish_conseillers, write_lieux
 
 EXAMPLE = Path(__file__).parent / "fixtures" / "mediation" / "exemple-valide.csv"
 
@@ -70,7 +71,7 @@ def load_lieux(con: duckdb.DuckDBPyConnection, file: Path, as_of: date) -> Any:
     with transaction(con):
         write_lieux(con, load_id, as_of, parse_lieux(file), [])
         refresh_after(con, ("raw/lieux_mediation",), as_of)
-        return lieux_changes(con, as_of)
+        return history.changes(con, LIEUX, as_of)
 
 
 def load_communes(con: duckdb.DuckDBPyConnection) -> None:
@@ -142,10 +143,10 @@ def test_history_of_lieux_over_files_and_a_backfill(
             lieu("L3", "51454", 49.25, 4.03, "Aidants Connect"),
         ],
     )
-    assert load_lieux(con, first, date(2024, 9, 1)).listed_after == 2
+    assert load_lieux(con, first, date(2024, 9, 1)).open_after == 2
     changes = load_lieux(con, second, date(2024, 10, 1))
-    assert (changes.listed_before, changes.listed_after) == (2, 2)
-    assert (changes.appeared, changes.disappeared, changes.changed) == (1, 1, 1)
+    assert (changes.open_before, changes.open_after) == (2, 2)
+    assert (changes.opened, changes.closed, changes.changed) == (1, 1, 1)
     versions = rows(
         con, "select lieu_id, valid_from, valid_to, nom from core.lieux_mediation order by all"
     )

@@ -14,8 +14,8 @@ import pytest
 
 from tests.helpers import refresh_promise_tracker
 from transforms.errors import SourceFormatError
+from transforms.promises import REFERENCE, read_promises
 from warehouse.db import connect, run_model
-from warehouse.promises import REFERENCE, read_promises
 
 ROOT = Path(__file__).resolve().parents[1]
 

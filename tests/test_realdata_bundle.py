@@ -89,7 +89,7 @@ def test_the_bundled_history_loads_as_declared_and_reconciles(tmp_path: Path) ->
     from transforms.barometre import read_barometre
     from transforms.errors import SourceFormatError
     from transforms.espaces import parse_listing
-    from warehouse import barometre, espaces
+    from warehouse import barometre, espaces, history
     from warehouse.db import begin_load, connect, refresh_downstream, transaction
 
     settings = Settings()
@@ -125,7 +125,10 @@ def test_the_bundled_history_loads_as_declared_and_reconciles(tmp_path: Path) ->
             file = max(
                 e.name for e in realdata.files("espaces") if e.as_of == day and not e.refused_by
             )
-            assert espaces.open_count(con, day) == parse_listing(tmp_path / "files" / file).height
+            assert (
+                history.open_count(con, espaces.HISTORY, day)
+                == parse_listing(tmp_path / "files" / file).height
+            )
 
         frame = read_barometre([realdata.extract(e, tmp_path) for e in realdata.files("barometre")])
         rows = split_rows(frame, validate(frame, "barometre"))

@@ -22,6 +22,7 @@ import polars as pl
 
 from transforms.errors import SourceFormatError
 from transforms.geojson import read_geojson_points
+from transforms.hours import normalise_hours
 from transforms.limits import DEFAULT_LIMITS, InputLimits, check_frame_cells
 from transforms.readers import normalise_header, read_csv_table
 from transforms.territory import TERRITORY_BOXES, in_france_expr, territory_of
@@ -116,10 +117,6 @@ _TYPE_FROM_FORMAT_LABEL = {
     "site_principal": "principal",
     "antenne": "antenne",
 }
-_NO_VALUE = {"", "-", "–", "—", "nc", "n_c", "na", "null", "none", "horaires_non_communiques"}
-
-_TIME = re.compile(r"(\d{1,2})\s*(?:[hH:]\s*(\d{2})?|(?=\s*[-–/]))")
-_HOURS_SEPARATORS = re.compile(r"^[\s\-–—/,;à]*$|^[\s\-–—/,;à]*(et[\s\-–—/,;à]*)*$")
 
 
 def parse_listing(path: Path, limits: InputLimits = DEFAULT_LIMITS) -> pl.DataFrame:
@@ -442,30 +439,3 @@ def parse_labellisation_date(value: str | None) -> date | None:
     except ValueError:
         return None
     return None
-
-
-def normalise_hours(value: str | None) -> str | None:
-    """Opening hours in one notation: `"9h - 12h / 14h – 17h"` → `"09:00 - 12:00 / 14:00 - 17:00"`.
-
-    Text that is not only time ranges (`"Sur rendez-vous"`) is kept as written, spaces tidied;
-    closed or unknown (`"-"`, `"Horaires non communiqués"`, empty) is null.
-    """
-    if value is None:
-        return None
-    text = re.sub(r"\s+", " ", value).strip()
-    if normalise_header(text) in _NO_VALUE:
-        return None
-    times = [(int(m[1]), int(m[2] or 0)) for m in _TIME.finditer(text)]
-    remainder = _TIME.sub(" ", text)
-    if (
-        times
-        and len(times) % 2 == 0
-        and _HOURS_SEPARATORS.match(remainder)
-        and all(h < 24 and m < 60 for h, m in times)
-    ):
-        ranges = [
-            f"{a[0]:02d}:{a[1]:02d} - {b[0]:02d}:{b[1]:02d}"
-            for a, b in zip(times[::2], times[1::2], strict=True)
-        ]
-        return " / ".join(ranges)
-    return text

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
-from transforms.errors import SourceFormatError
+from transforms.readers import read_reference_table, refuse_broken_rows
 
 OFFICIAL_FIGURE_COLUMNS = (
     "figure_code",
@@ -25,15 +25,7 @@ OFFICIAL_FIGURE_COLUMNS = (
 def read_official_figures(path: Path) -> pl.DataFrame:
     """`official_figures.csv` typed; refuses (SourceFormatError) a missing column, a value that
     is not a number, a date that is not ISO, or an uncited row (`official_figure_cited`)."""
-    frame = pl.read_csv(path, infer_schema=False)
-    for column in OFFICIAL_FIGURE_COLUMNS:
-        if column not in frame.columns:
-            raise SourceFormatError(
-                path.name, "required_column_present", "the column is missing", column=column
-            )
-    frame = frame.select(OFFICIAL_FIGURE_COLUMNS).with_columns(
-        pl.col(c).str.strip_chars().replace("", None) for c in OFFICIAL_FIGURE_COLUMNS
-    )
+    frame = read_reference_table(path, OFFICIAL_FIGURE_COLUMNS)
     typed = frame.with_columns(
         pl.col("value").cast(pl.Float64, strict=False),
         *(
@@ -54,10 +46,5 @@ def read_official_figures(path: Path) -> pl.DataFrame:
         | typed["unit"].is_null()
         | typed["scope"].is_null(),
     }
-    for rule, broken in checks.items():
-        rows = broken.arg_true()
-        if rows.len():
-            raise SourceFormatError(
-                path.name, rule, "the row breaks the rule", row=int(rows[0]) + 2
-            )
+    refuse_broken_rows(path.name, checks)
     return typed

@@ -123,3 +123,26 @@ def read_csv_records(
     """A delimited text file as (header, rows of text cells, "" when empty)."""
     header, table = read_csv_table(path, limits)
     return header, [[cell or "" for cell in row] for row in table.iter_rows()]
+
+
+def read_reference_table(path: Path, columns: tuple[str, ...]) -> pl.DataFrame:
+    """A small cited reference CSV kept with the code, as text: the `columns` (each required,
+    SourceFormatError otherwise), trimmed, empty cells null."""
+    frame = pl.read_csv(path, infer_schema=False)
+    for column in columns:
+        if column not in frame.columns:
+            raise SourceFormatError(
+                path.name, "required_column_present", "the column is missing", column=column
+            )
+    return frame.select(columns).with_columns(
+        pl.col(c).str.strip_chars().replace("", None) for c in columns
+    )
+
+
+def refuse_broken_rows(file: str, checks: dict[str, pl.Series]) -> None:
+    """Refuse the file (SourceFormatError) at the first row a rule of `checks` (rule → a
+    boolean per row, true where broken) finds broken; rows are numbered as in the file."""
+    for rule, broken in checks.items():
+        rows = broken.arg_true()
+        if rows.len():
+            raise SourceFormatError(file, rule, "the row breaks the rule", row=int(rows[0]) + 2)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import socket
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -120,11 +122,71 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("insert into meta.schema_state values (?)", [fingerprint])
 
 
+class WarehouseHeld(RuntimeError):
+    """Another process (an analyst's notebook, a DuckDB CLI) held the warehouse file for longer
+    than the run waits: nothing was done."""
+
+
+# DuckDB names the process holding a database file when it cannot lock it.
+_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.*?) \(PID (?P<pid>\d+)\)")
+# How long a connection waits for another process to release a warehouse file, by file: set
+# by the run that holds the fsdata lock of its home (its `lock_timeout`), 0 otherwise.
+_waits: dict[str, float] = {}
+
+
+def wait_for_warehouse(path: Path, seconds: float | None) -> None:
+    """Connections to `path` wait up to `seconds` for another process to release it (None:
+    they no longer wait)."""
+    key = str(Path(path).resolve())
+    if seconds is None:
+        _waits.pop(key, None)
+    else:
+        _waits[key] = seconds
+
+
+def holder_of(error: Exception) -> str | None:
+    """The process DuckDB says holds the file, as "pid N (program)", or None."""
+    match = _HOLDER.search(str(error))
+    if match is None:
+        return None
+    pid, program = match["pid"], Path(match["program"]).name
+    try:  # the whole command line, when this process may read it
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+    except OSError:
+        command = ""
+    return f"pid {pid} ({program}{': ' + command[:120] if command else ''})"
+
+
+def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + _waits.get(str(Path(path).resolve()), 0.0)
+    announced = False
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            holder = holder_of(exc)
+            if holder is None:
+                raise
+            if time.monotonic() >= deadline:
+                waited = _waits.get(str(Path(path).resolve()), 0.0)
+                raise WarehouseHeld(
+                    f"the warehouse {path} is held by another process, {holder}; waited "
+                    f"{waited:g} s, nothing was done (close that connection, or read the "
+                    "published analyst database instead)"
+                ) from None
+            if not announced:
+                print(f"waiting for {holder} to release the warehouse {path}…")
+                announced = True
+            time.sleep(0.2)
+
+
 @contextmanager
 def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to the warehouse (created and brought to the current schema unless
+    `read_only`), waiting as `wait_for_warehouse` says for another process holding it."""
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only)
+    con = _open(path, read_only)
     try:
         if not read_only:
             _ensure_schema(con)
@@ -327,20 +389,30 @@ def registered(
         con.unregister(name)
 
 
-def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: Any) -> None:
-    """Append `frame`'s rows to `table`, columns matched by name. `table` is an identifier
-    named in code; it is checked against the warehouse's tables, never built from data."""
+def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether `schema.name` is a table (or view) of the warehouse."""
     schema, _, name = table.partition(".")
-    found = fetch_first(
-        con.execute(
-            "select 1 from duckdb_tables() where schema_name = ? and table_name = ?",
-            [schema, name],
-        )
+    found = con.execute(
+        "select 1 from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, name],
     )
-    if not found:
+    return fetch_first(found) is not None
+
+
+def quoted_table(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """`"schema"."name"` for a table named in code, checked against the warehouse's tables:
+    an identifier is never built from data."""
+    if not table_exists(con, table):
         raise ValueError(f"no table {table!r}")
+    schema, _, name = table.partition(".")
+    return f'"{schema}"."{name}"'
+
+
+def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: Any) -> None:
+    """Append `frame`'s rows to `table` (named in code), columns matched by name."""
+    target = quoted_table(con, table)
     with registered(con, "incoming_rows", frame):
-        con.execute(f'insert into "{schema}"."{name}" by name select * from incoming_rows')
+        con.execute(f"insert into {target} by name select * from incoming_rows")
 
 
 # --- a damaged warehouse, an interrupted run -------------------------------------------------

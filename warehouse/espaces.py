@@ -4,22 +4,23 @@ A snapshot is the listing as of one date. Publishing one, in a single transactio
 to `raw.espaces`, its quarantined rows to `meta.quarantine`, `meta.snapshots` points the date
 at this load (a later load for the same date replaces the earlier); then, as the model graph
 declares, `core.espaces` is rewound to that date and every snapshot from it on is replayed in
-order (`replay_history`), which is the plain append of one snapshot in the usual case and a
-correct rebuild for a backfill.
+order (`replay_history`, warehouse/history.py): the plain append of one snapshot in the usual
+case, a correct rebuild for a backfill.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import duckdb
 import polars as pl
 
-from warehouse.db import fetch_first, insert_frame, record_quarantine, run_model, set_snapshot
+from warehouse.db import fetch_first, insert_frame, record_quarantine, set_snapshot
+from warehouse.history import History, replay
 
 SOURCE = "espaces"
+HISTORY = History(SOURCE, "core/espaces", "espace_id")
 
 
 RAW_COLUMNS = (
@@ -30,15 +31,6 @@ RAW_COLUMNS = (
     "group_name", "comment", "type_label", "format_label", "coordinates_check",
     "quality_flags", "extra",
 )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class SnapshotChanges:
-    open_before: int
-    open_after: int
-    opened: int
-    closed: int
-    changed: int
 
 
 def latest_snapshot(con: duckdb.DuckDBPyConnection) -> tuple[date, str] | None:
@@ -74,19 +66,6 @@ def neighbour_row_count(con: duckdb.DuckDBPyConnection, as_of: date) -> int | No
     return int(row[0]) if row else None
 
 
-def open_count(con: duckdb.DuckDBPyConnection, day: date) -> int:
-    row = fetch_first(
-        con.execute(
-            """
-        select count(*) from core.espaces
-        where valid_from <= $day and (valid_to is null or $day < valid_to)
-        """,
-            {"day": day},
-        )
-    )
-    return int(row[0]) if row else 0
-
-
 def write_snapshot(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -105,57 +84,6 @@ def write_snapshot(
     set_snapshot(con, SOURCE, as_of, load_id)
 
 
-def snapshot_changes(con: duckdb.DuckDBPyConnection, as_of: date) -> SnapshotChanges:
-    """What the snapshot of `as_of` changed against the snapshot before it, once the history
-    is up to date."""
-    previous = fetch_first(
-        con.execute(
-            "select max(as_of) from meta.snapshots where source = $source and as_of < $as_of",
-            {"source": SOURCE, "as_of": as_of},
-        )
-    )
-    previous_date = previous[0] if previous else None
-    changes = fetch_first(
-        con.execute(
-            """
-        select
-            count(*) filter (where valid_from = $as_of and not exists (
-                select 1 from core.espaces p
-                where p.espace_id = v.espace_id and p.valid_to = v.valid_from)) as opened,
-            count(*) filter (where valid_to = $as_of and not exists (
-                select 1 from core.espaces n
-                where n.espace_id = v.espace_id and n.valid_from = v.valid_to)) as closed,
-            count(*) filter (where valid_from = $as_of and exists (
-                select 1 from core.espaces p
-                where p.espace_id = v.espace_id and p.valid_to = v.valid_from)) as changed
-        from core.espaces v
-        """,
-            {"as_of": as_of},
-        )
-    )
-    assert changes is not None
-    opened, closed, changed = (int(c) for c in changes)
-    if previous_date is None:
-        opened = 0  # the history starts here: nothing can be called an opening
-    return SnapshotChanges(
-        open_before=open_count(con, previous_date) if previous_date else 0,
-        open_after=open_count(con, as_of),
-        opened=opened,
-        closed=closed,
-        changed=changed,
-    )
-
-
 def replay_history(con: duckdb.DuckDBPyConnection, from_date: date) -> None:
-    """Rebuild `core.espaces` from `from_date` on: rewind, then apply each snapshot in order."""
-    run_model(con, "core/espaces__rewind", {"as_of": from_date})
-    dates = [
-        row[0]
-        for row in con.execute(
-            "select as_of from meta.snapshots where source = $source and as_of >= $from "
-            "order by as_of",
-            {"source": SOURCE, "from": from_date},
-        ).fetchall()
-    ]
-    for day in dates:
-        run_model(con, "core/espaces__apply_snapshot", {"as_of": day})
+    """Rebuild `core.espaces` from `from_date` on (the model graph's procedure)."""
+    replay(con, HISTORY, from_date)

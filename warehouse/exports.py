@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.db import fetch_first
+from warehouse.db import quoted_table
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -21,19 +21,6 @@ def _checked(name: str) -> str:
     if not _NAME.match(name):
         raise ValueError(f"invalid export name {name!r}")
     return name
-
-
-def _table_identifier(con: duckdb.DuckDBPyConnection, table: str) -> str:
-    schema, _, name = table.partition(".")
-    found = fetch_first(
-        con.execute(
-            "select 1 from information_schema.tables where table_schema = ? and table_name = ?",
-            [schema, name],
-        )
-    )
-    if not found:
-        raise ValueError(f"no table {table!r} to export")
-    return f'"{schema}"."{name}"'
 
 
 def _csv_select(con: duckdb.DuckDBPyConnection, identifier: str) -> str:
@@ -77,7 +64,7 @@ def export_table(
     con: duckdb.DuckDBPyConnection, table: str, dataset_dir: Path, name: str
 ) -> list[Path]:
     """Write `<dataset_dir>/<name>.parquet` and `.csv` from `table`, each atomically."""
-    identifier = _table_identifier(con, table)
+    identifier = quoted_table(con, table)
     dataset_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for suffix, query, options in (

@@ -19,9 +19,11 @@ import duckdb
 import polars as pl
 
 from transforms.mediation import LIST_FIELDS
-from warehouse.db import fetch_first, insert_frame, record_quarantine, run_model, set_snapshot
+from warehouse.db import fetch_first, insert_frame, record_quarantine, set_snapshot
+from warehouse.history import History, replay
 
 SOURCE_LIEUX = "mediation"
+LIEUX = History(SOURCE_LIEUX, "core/lieux_mediation", "lieu_id")
 SOURCE_CONSEILLERS = "conseillers"
 
 _TEXT_FIELDS = (
@@ -37,22 +39,6 @@ _CONSEILLERS_COLUMNS = (
     "state_investment_eur", "latitude", "longitude", "geocoder_score", "geocoder_label",
     "geocoded_manually", "quality_flags",
 )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class LieuxChanges:
-    listed_before: int
-    listed_after: int
-    appeared: int
-    disappeared: int
-    changed: int
-
-    def summary(self, as_of: date) -> str:
-        return (
-            f"{self.listed_after} lieux de médiation as of {as_of} (before: "
-            f"{self.listed_before}): {self.appeared} appeared, {self.disappeared} gone, "
-            f"{self.changed} changed"
-        )
 
 
 @dataclass(frozen=True)
@@ -101,17 +87,6 @@ def lieux_rows(accepted: pl.DataFrame, load_id: int, as_of: date) -> pl.DataFram
     )
 
 
-def listed_count(con: duckdb.DuckDBPyConnection, day: date) -> int:
-    row = fetch_first(
-        con.execute(
-            "select count(*) from core.lieux_mediation "
-            "where valid_from <= $day and (valid_to is null or $day < valid_to)",
-            {"day": day},
-        )
-    )
-    return int(row[0]) if row else 0
-
-
 def write_lieux(
     con: duckdb.DuckDBPyConnection,
     load_id: int,
@@ -126,59 +101,9 @@ def write_lieux(
     set_snapshot(con, SOURCE_LIEUX, as_of, load_id)
 
 
-def lieux_changes(con: duckdb.DuckDBPyConnection, as_of: date) -> LieuxChanges:
-    """What the file of `as_of` changed against the file before it, once the history is up
-    to date."""
-    previous = fetch_first(
-        con.execute(
-            "select max(as_of) from meta.snapshots where source = $source and as_of < $as_of",
-            {"source": SOURCE_LIEUX, "as_of": as_of},
-        )
-    )
-    previous_date = previous[0] if previous else None
-    listed_before = listed_count(con, previous_date) if previous_date else 0
-    changes = fetch_first(
-        con.execute(
-            """
-        select
-            count(*) filter (where valid_from = $as_of and not exists (
-                select 1 from core.lieux_mediation p
-                where p.lieu_id = v.lieu_id and p.valid_to = v.valid_from)),
-            count(*) filter (where valid_to = $as_of and not exists (
-                select 1 from core.lieux_mediation n
-                where n.lieu_id = v.lieu_id and n.valid_from = v.valid_to)),
-            count(*) filter (where valid_from = $as_of and exists (
-                select 1 from core.lieux_mediation p
-                where p.lieu_id = v.lieu_id and p.valid_to = v.valid_from))
-        from core.lieux_mediation v
-        """,
-            {"as_of": as_of},
-        )
-    )
-    assert changes is not None
-    appeared, disappeared, changed = (int(c) for c in changes)
-    return LieuxChanges(
-        listed_before=listed_before,
-        listed_after=listed_count(con, as_of),
-        appeared=appeared if previous_date else 0,  # the history starts here
-        disappeared=disappeared,
-        changed=changed,
-    )
-
-
 def replay_lieux(con: duckdb.DuckDBPyConnection, from_date: date) -> None:
-    """Rebuild `core.lieux_mediation` from `from_date` on: rewind, then apply each file."""
-    run_model(con, "core/lieux_mediation__rewind", {"as_of": from_date})
-    dates = [
-        row[0]
-        for row in con.execute(
-            "select as_of from meta.snapshots where source = $source and as_of >= $from "
-            "order by as_of",
-            {"source": SOURCE_LIEUX, "from": from_date},
-        ).fetchall()
-    ]
-    for day in dates:
-        run_model(con, "core/lieux_mediation__apply_snapshot", {"as_of": day})
+    """Rebuild `core.lieux_mediation` from `from_date` on (the model graph's procedure)."""
+    replay(con, LIEUX, from_date)
 
 
 def publish_conseillers(
