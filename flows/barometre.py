@@ -84,6 +84,8 @@ def barometre(
         display_name=", ".join(p.name for p in files),
         options={"files": [p.name for p in files]},
         parse_args={"files": files},
+        replay={"file": files},
+        files=tuple(files),
     )
     try:
         return load_items(SOURCE, settings, [item]).summaries[0].to_dict()

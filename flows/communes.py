@@ -106,5 +106,6 @@ def _item(file: Path, sha256: str, vintage: int, **more: Any) -> Item:
         slot=f"vintage {vintage}",
         options={"vintage": vintage},
         parse_args={"vintage": vintage},
+        replay={"file": file, "vintage": vintage},
         **more,
     )

@@ -50,5 +50,7 @@ def conseillers(home: str, file: str, as_of: str, config: str | None = None) -> 
     """Load a file of conseillers numériques' host structures as the structures of `as_of`."""
     settings = load_settings(home, config)
     path, sha256 = local_file(settings, SOURCE.name, file)
-    item = Item(path, sha256, as_of=date.fromisoformat(as_of), slot="the file in force")
+    day = date.fromisoformat(as_of)
+    replay = {"file": path, "as_of": as_of}
+    item = Item(path, sha256, as_of=day, slot="the file in force", replay=replay)
     return load_items(SOURCE, settings, [item]).summaries[0].to_dict()

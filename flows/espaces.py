@@ -125,7 +125,9 @@ def espaces(
 
 def _item(file: Path, sha256: str, as_of: date, options: dict[str, Any], **more: Any) -> Item:
     label = f"{as_of.isoformat()}_{sha256[:16]}"
-    return Item(file, sha256, as_of, label, slot="the listing in force", options=options, **more)
+    replay = {"file": file, "as_of": as_of.isoformat(), **options}
+    return Item(file, sha256, as_of, label, slot="the listing in force", options=options,
+                replay=replay, **more)  # fmt: skip
 
 
 def _download(settings: Settings, options: dict[str, Any]) -> list[Item]:

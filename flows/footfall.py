@@ -141,5 +141,6 @@ def footfall(home: str, config: str | None = None, file: str | None = None) -> d
         as_of=date.today(),
         slot="a feed whose figures are all in force",
         options={"synthetic": store.is_synthetic_file(path.name)},
+        replay={"file": path},
     )
     return load_items(SOURCE, settings, [item]).summaries[0].to_dict()

@@ -72,5 +72,6 @@ def mediation(
             fetched.path,
             fetched.sha256,
         )
-    item = Item(path, sha256, as_of=day, slot="the national file in force", fetched=fetched)
+    item = Item(path, sha256, as_of=day, slot="the national file in force", fetched=fetched,
+                replay={"file": path, "as_of": day.isoformat()})  # fmt: skip
     return load_items(SOURCE, settings, [item]).summaries[0].to_dict()

@@ -180,6 +180,8 @@ def _item(file: Path, sha256: str, edition: Edition, renames: Path | None, **mor
         label=f"{edition.edition_id}_{sha256[:16]}",
         slot=f"the file of edition {edition.edition_id}",
         parse_args={"edition": edition, "renames_path": renames},
+        replay={"file": file, "edition": edition.edition_id, "renames": renames},
+        files=(file, renames) if renames else (file,),
         **{"options": {"edition": edition.edition_id}, **more},
     )
 

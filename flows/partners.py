@@ -134,9 +134,9 @@ def partners(
         digest,
         as_of=date.today(),
         slot="the catalogue in force",
-        options={
-            k: str(v) if v else None for k, v in {"partners": partners_path, **bundle}.items()
-        },
+        options={name: str(path) if path else None for name, path in files.items()},
         parse_args={"bundle": bundle},
+        replay={"file": partners_path, "services": services_path},
+        files=tuple(path for path in files.values() if path is not None),
     )
     return load_items(SOURCE, settings, [item]).summaries[0].to_dict()

@@ -41,7 +41,7 @@ from fsdata.guards import input_file_problem
 from transforms.errors import SourceFormatError
 from warehouse import graph
 from warehouse import release as release_store
-from warehouse.archive import archive, sha256_of
+from warehouse.archive import archive, log_load, sha256_of
 from warehouse.db import (
     begin_load,
     connect,
@@ -73,10 +73,15 @@ class Item:
     options: dict[str, Any] = field(default_factory=dict)  # recorded in meta.loads
     fetched: FetchResult | None = None
     parse_args: dict[str, Any] = field(default_factory=dict)  # beyond file and sha256
+    # The flow's arguments that load it again (its files become their archived copies): the
+    # raw archive's log, from which `fsdata rebuild` recreates a warehouse.
+    replay: dict[str, Any] = field(default_factory=dict)
+    files: tuple[Path, ...] = ()  # every file of a bundle (default: `file`)
 
     def __post_init__(self) -> None:
         self.label = self.label or self.sha256[:16]
         self.display_name = self.display_name or self.file.name
+        self.files = self.files or (self.file,)
 
 
 @dataclass
@@ -211,10 +216,9 @@ def _finish(source: Source, settings: Settings, pending: Pending) -> LoadSummary
         written = source.write(con, loaded)
         # A source's write may find the rows are the figures already in force.
         status = "unchanged" if written == "unchanged" else "published"
-        raw_path = None
+        archived: dict[Path, Path] = {}
         if status == "published":
-            raw_path = archive(item.file, settings.raw_dir, source.name, _archive_date(item),
-                               item.sha256)  # fmt: skip
+            archived = _archive(settings, source, item)
             refresh_downstream(con, source.writes, item.as_of)
         message, changes = source.summarize(con, loaded, written)
         for outcome in outcomes:
@@ -228,9 +232,11 @@ def _finish(source: Source, settings: Settings, pending: Pending) -> LoadSummary
             rows_loaded=rows.rows_loaded if status == "published" else 0,
             rows_quarantined=rows.rows_quarantined,
             rows_warned=rows.rows_warned,
-            raw_path=str(raw_path) if raw_path else None,
+            raw_path=str(archived[item.file]) if archived else None,
         )
         remember_http_state(con, source.name, item.fetched, item.sha256)
+    if archived and item.replay:
+        log_load(settings.raw_dir, source.name, item.replay, archived)
     summary = _summary(source, item, status, message, load_id)
     summary.rows_read, summary.rows_quarantined = rows.rows_read, rows.rows_quarantined
     if status == "published":
@@ -239,8 +245,14 @@ def _finish(source: Source, settings: Settings, pending: Pending) -> LoadSummary
     return summary
 
 
-def _archive_date(item: Item) -> date:
-    return item.as_of or date.today()
+def _archive(settings: Settings, source: Source, item: Item) -> dict[Path, Path]:
+    """Every file of the item in the raw archive: each file's archived copy."""
+    day = item.as_of or date.today()
+    return {
+        path: archive(path, settings.raw_dir, source.name, day,
+                      item.sha256 if path == item.file else sha256_of(path))
+        for path in item.files
+    }  # fmt: skip
 
 
 def _summary(

@@ -127,6 +127,11 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("status", parents=[common], help="last loads per source")
     commands.add_parser(
+        "rebuild",
+        parents=[common],
+        help="recreate the warehouse from the raw archive (every published load, in order)",
+    )
+    commands.add_parser(
         "serve",
         parents=[common],
         help="run every deployment on its schedule from this process (prefect.serve)",
@@ -225,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     from warehouse.db import warehouse_damage
 
     damage = warehouse_damage(warehouse)
-    if damage:
+    if damage and args.command != "rebuild":  # rebuilding is the way out of a damaged one
         return _damaged(home, damage)
 
     from fsdata.runtime import prepare_prefect_environment
@@ -274,6 +279,10 @@ def _run(args: argparse.Namespace, home: Path, kwargs: dict[str, Any]) -> int:
             demo(**common, samples=args.samples)
         elif args.command == "publish":
             return _publish(home, args)
+        elif args.command == "rebuild":
+            from flows.rebuild import rebuild
+
+            rebuild(**common)
         elif args.command == "serve":
             from flows.deployments import serve
 

@@ -7,6 +7,7 @@ has the same content (the name carries its checksum) and is never rewritten.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -14,6 +15,7 @@ import stat
 import tempfile
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 
 def sha256_of(path: Path) -> str:
@@ -53,3 +55,56 @@ def archive(file: Path, raw_dir: Path, source: str, as_of: date, sha256: str) ->
         Path(temporary).unlink(missing_ok=True)
         raise
     return target
+
+
+# The log of every published load, in load order: what `fsdata rebuild` replays.
+LOG_NAME = "loads.jsonl"
+
+
+def log_load(
+    raw_dir: Path, source: str, arguments: dict[str, Any], archived: dict[Path, Path]
+) -> None:
+    """Append a published load to the archive's log: its source and the flow's arguments that
+    load it again, each input file replaced by its archived copy (relative to `raw_dir`)."""
+
+    def archived_copy(value: Any) -> Any:
+        if isinstance(value, Path | str) and Path(value) in archived:
+            return archived[Path(value)].relative_to(raw_dir).as_posix()
+        if isinstance(value, list | tuple):
+            return [archived_copy(v) for v in value]
+        return value
+
+    entry = {
+        "source": source,
+        "arguments": {k: archived_copy(v) for k, v in arguments.items()},
+        # The names the files were loaded under (an edition's, a SYNTHETIC feed's…).
+        "names": {archived_copy(path): path.name for path in archived},
+    }
+    raw_dir.mkdir(parents=True, exist_ok=True)
+    with (raw_dir / LOG_NAME).open("a", encoding="utf-8") as log:
+        log.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
+        log.flush()
+        os.fsync(log.fileno())
+
+
+def logged_loads(raw_dir: Path) -> list[dict[str, Any]]:
+    """The published loads of the log, in load order, with their files as absolute paths
+    (`names`: each file's name when it was loaded)."""
+    path = raw_dir / LOG_NAME
+    if not path.is_file():
+        return []
+    entries = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line]
+
+    for entry in entries:
+        entry["names"] = {str(raw_dir / k): v for k, v in entry.get("names", {}).items()}
+        for name in FILE_ARGUMENTS:
+            value = entry["arguments"].get(name)
+            if isinstance(value, str):
+                entry["arguments"][name] = str(raw_dir / value)
+            elif isinstance(value, list):
+                entry["arguments"][name] = [str(raw_dir / v) for v in value]
+    return entries
+
+
+# The flow arguments that name input files (the others are dates, vintages, options).
+FILE_ARGUMENTS = ("file", "services", "renames")
