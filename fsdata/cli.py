@@ -75,6 +75,22 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--services", type=Path, help="partners: the partner services file")
 
     commands.add_parser("status", parents=[common], help="last loads per source")
+    sql = commands.add_parser(
+        "sql",
+        parents=[common],
+        help="query the analyst database <home>/exports/france_services.duckdb (read-only)",
+    )
+    sql.add_argument("query", nargs="?", help="SQL; without it, a prompt (or standard input)")
+    sql.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    sql.add_argument(
+        "--database", type=Path, help="another analyst database file (e.g. a downloaded copy)"
+    )
+    verify = commands.add_parser(
+        "verify",
+        parents=[common],
+        help="check a release folder: SHA256SUMS, unlisted files, datapackage.json hashes",
+    )
+    verify.add_argument("--exports", type=Path, help="the release folder (default <home>/exports)")
     commands.add_parser(
         "serve",
         parents=[common],
@@ -108,9 +124,32 @@ def _ingest_arguments(args: argparse.Namespace) -> dict[str, Any] | str:
     return kwargs
 
 
+def _verify(exports: Path) -> int:
+    from warehouse.release_files import verify_release
+
+    checked, problems = verify_release(exports)
+    for problem in problems:
+        print(f"{exports}/{problem}" if not problem.startswith(str(exports)) else problem,
+              file=sys.stderr)  # fmt: skip
+    if problems:
+        print(f"fsdata verify: {len(problems)} problem(s) in {exports}", file=sys.stderr)
+        return EXIT_REFUSED
+    print(f"{exports}: {checked} files match SHA256SUMS and datapackage.json")
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     home = Path(args.home or os.environ.get("FSDATA_HOME") or "data")
+    # Reading the release needs neither Prefect nor the warehouse: answered before either.
+    if args.command == "sql":
+        from fsdata.analyst_sql import main as sql_main
+        from warehouse.release_registry import ANALYST_DATABASE
+
+        database = args.database or home / "exports" / ANALYST_DATABASE
+        return sql_main(database, args.query, args.format)
+    if args.command == "verify":
+        return _verify(args.exports or home / "exports")
 
     from fsdata.runtime import prepare_prefect_environment
 

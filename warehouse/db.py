@@ -23,6 +23,7 @@ SCHEMA_MODELS = (
 )
 SCHEMA_MODELS += ("raw/observatoire_editions", "raw/observatoire_demarches", "raw/observatoire_indicators", "staging/observatoire_demarches", "staging/observatoire_indicators")  # noqa: E501  # fmt: skip
 SCHEMA_MODELS += ("core/communes", "core/commune_nearest_espace")
+SCHEMA_MODELS += ("meta/release_files",)
 SCHEMA_MODELS += ("core/partners", "core/partner_services", "core/partner_aliases", "core/official_figures", "core/administration_partners", "core/observatory_administration_partners", "core/ref_departements", "raw/footfall", "core/footfall")  # noqa: E501  # fmt: skip
 
 

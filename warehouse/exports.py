@@ -6,6 +6,7 @@ reader sees the previous complete file or the new complete file, never half of o
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from pathlib import Path
@@ -73,25 +74,54 @@ def _sweep_orphans(dataset_dir: Path, prefix: str) -> None:
             leftover.unlink(missing_ok=True)
 
 
-def export_table(
-    con: duckdb.DuckDBPyConnection, table: str, dataset_dir: Path, name: str
-) -> list[Path]:
-    """Write `<dataset_dir>/<name>.parquet` and `.csv` from `table`, each atomically."""
+FORMATS = {
+    ".parquet": "(format parquet, compression zstd)",
+    ".csv": "(format csv, header true, delimiter ',')",
+}
+
+
+def sha256_of(path: Path) -> tuple[str, int]:
+    """The sha256 and size of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def export_table_files(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    dataset_dir: Path,
+    name: str,
+    suffixes: tuple[str, ...] = (".parquet", ".csv"),
+) -> list[tuple[Path, str, int]]:
+    """Write `<dataset_dir>/<name><suffix>` from `table`, each atomically; return each file
+    with the sha256 and size of the bytes written (hashed before the rename, so what is
+    recorded is what this export wrote)."""
     identifier = _table_identifier(con, table)
     dataset_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for suffix, query, options in (
-        (".parquet", f"select * from {identifier}", "(format parquet, compression zstd)"),
-        (".csv", _csv_select(con, identifier), "(format csv, header true, delimiter ',')"),
-    ):
+    for suffix in suffixes:
+        query = _csv_select(con, identifier) if suffix == ".csv" else f"select * from {identifier}"
         final = dataset_dir / f"{_checked(name)}{suffix}"
         _sweep_orphans(dataset_dir, f".{name}{suffix}.tmp-")
         temporary = dataset_dir / f".{name}{suffix}.tmp-{os.getpid()}"
         try:
             target = str(temporary).replace("'", "''")
-            con.execute(f"copy ({query}) to '{target}' {options}")
+            con.execute(f"copy ({query}) to '{target}' {FORMATS[suffix]}")
+            sha256, size = sha256_of(temporary)
             os.replace(temporary, final)
         finally:
             temporary.unlink(missing_ok=True)
-        written.append(final)
+        written.append((final, sha256, size))
     return written
+
+
+def export_table(
+    con: duckdb.DuckDBPyConnection, table: str, dataset_dir: Path, name: str
+) -> list[Path]:
+    """Write `<dataset_dir>/<name>.parquet` and `.csv` from `table`, each atomically."""
+    return [path for path, _, _ in export_table_files(con, table, dataset_dir, name)]
