@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -107,6 +108,30 @@ def test_a_release_that_failed_after_the_commit_is_repaired_by_the_rerun(
     assert "release: repaired espaces/espaces_current.csv (behind the warehouse" in said
     assert "release: repaired france_services.duckdb (behind the warehouse" in said
     assert_release_is_the_warehouse(home)
+
+
+def test_a_publication_whose_release_never_ran_gets_its_files_and_changelog_entry(
+    prefect_server: None, home: Path
+) -> None:
+    """Stopped after the commit, before the release step wrote anything (here: the release
+    folder cannot be opened): the rerun writes the files and the publication's entry."""
+    ingest(home, FIRST, "2023-12-01")
+    exports, aside = home / "exports", home / "exports-aside"
+    exports.rename(aside)
+    exports.write_text("in the way\n")
+    with pytest.raises(OSError):
+        ingest(home, LISTING, "2024-08-01")
+    assert last_load(home) == ("published", "2024-08-01")
+    exports.unlink()
+    aside.rename(exports)
+    assert ingest(home, LISTING, "2024-08-01")["status"] == "unchanged"
+    assert_release_is_the_warehouse(home)
+    changelog = (exports / "CHANGELOG.md").read_text("utf-8")
+    entries = re.split(r"^## ", changelog, flags=re.MULTILINE)[1:]
+    assert len(entries) == 2  # one per publication
+    assert "publication exportée par une exécution suivante" in entries[0]
+    assert "données au : 2024-08-01" in entries[0]
+    assert "| espaces/espaces_history |" in entries[0]  # rows before → after, from the records
 
 
 @pytest.fixture

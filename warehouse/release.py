@@ -46,6 +46,7 @@ from warehouse.release_changelog import (
     adopt_legacy,
     changelog_entry,
     changelog_text,
+    missed_publications,
 )
 from warehouse.release_files import (
     CHECKSUMS,
@@ -121,6 +122,13 @@ def generations(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         for name in datasets_for(source):
             found[name] = max(found.get(name, 0), int(load_id))
     return found
+
+
+def _last_published(con: duckdb.DuckDBPyConnection, source: str) -> int | None:
+    row = con.execute(
+        "select max(load_id) from meta.loads where status = 'published' and source = ?", [source]
+    ).fetchall()
+    return row[0][0] if row else None
 
 
 def _why(
@@ -216,11 +224,26 @@ def publish_release(
     fresh = set(datasets_for(source)) if published else set()
     if not records:
         adopt_legacy(con, exports_dir)
+    # Entries are recorded before any file is written: a release that fails part-way keeps
+    # them. A publication whose release never ran gets its entry from meta.loads.
+    for load_id, missed, as_of, message, finished in missed_publications(
+        con, source if published else None
+    ):
+        late = {
+            "source": missed,
+            "status": "published",
+            "as_of": as_of,
+            "load_id": load_id,
+            "message": f"{message} (publication exportée par une exécution suivante)",
+        }
+        deltas = _deltas(con, datasets_for(missed), records)
+        when = finished or datetime.now(UTC)
+        add_entry(con, missed, load_id, changelog_entry(late, deltas, when))
     if published:
         assert entry is not None
-        # Recorded before any file is written: a release that fails part-way still has it.
         deltas = _deltas(con, datasets_for(source), records)
-        add_entry(con, source, changelog_entry(entry, deltas, datetime.now(UTC)))
+        load_id = entry.get("load_id") or _last_published(con, source)
+        add_entry(con, source, load_id, changelog_entry(entry, deltas, datetime.now(UTC)))
     current = generations(con)
     for dataset in DATASETS:
         if dataset.name in current:

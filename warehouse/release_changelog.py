@@ -44,12 +44,34 @@ def changelog_entry(
     return "\n".join(lines) + "\n"
 
 
-def add_entry(con: duckdb.DuckDBPyConnection, source: str | None, text: str) -> None:
+def add_entry(
+    con: duckdb.DuckDBPyConnection, source: str | None, load_id: int | None, text: str
+) -> None:
     row = fetch_first(con.execute("select coalesce(max(entry_id), 0) from meta.release_changelog"))
     con.execute(
-        "insert into meta.release_changelog (entry_id, source, text) values (?, ?, ?)",
-        [(row[0] if row else 0) + 1, source, text],
+        "insert into meta.release_changelog (entry_id, source, load_id, text) values (?, ?, ?, ?)",
+        [(row[0] if row else 0) + 1, source, load_id, text],
     )
+
+
+def missed_publications(
+    con: duckdb.DuckDBPyConnection, running: str | None
+) -> list[tuple[int, str, Any, str | None, datetime]]:
+    """Published loads no entry covers (a run stopped between its commit and its release),
+    except those of the source `running` is publishing now, which its own entry covers."""
+    return con.execute(
+        """
+        select l.load_id, l.source, l.as_of, l.message, l.finished_at
+        from meta.loads l
+        where l.status = 'published' and l.source is distinct from $running
+          and not exists (
+              select 1 from meta.release_changelog c
+              where c.load_id >= l.load_id and (c.source = l.source or c.source is null)
+          )
+        order by l.load_id
+        """,
+        {"running": running},
+    ).fetchall()
 
 
 def adopt_legacy(con: duckdb.DuckDBPyConnection, exports_dir: Path) -> bool:
@@ -63,9 +85,13 @@ def adopt_legacy(con: duckdb.DuckDBPyConnection, exports_dir: Path) -> bool:
     body = text[len(CHANGELOG_HEADER) :] if text.startswith(CHANGELOG_HEADER) else text
     if not body.strip():
         return False
+    newest = fetch_first(
+        con.execute("select max(load_id) from meta.loads where status = 'published'")
+    )
     con.execute(
-        "insert into meta.release_changelog (entry_id, source, text) values (0, null, ?)",
-        [body.strip("\n") + "\n"],
+        "insert into meta.release_changelog (entry_id, source, load_id, text) "
+        "values (0, null, ?, ?)",
+        [newest[0] if newest else None, body.strip("\n") + "\n"],
     )
     return True
 

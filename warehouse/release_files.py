@@ -22,7 +22,7 @@ from warehouse.exports import sha256_of
 
 CHECKSUMS = "SHA256SUMS"
 # Temporary files of a write in progress (ours and DuckDB's): never part of the release.
-_TEMPORARY = re.compile(r"^\..+\.tmp-\d+$|\.duckdb\.wal$")
+_TEMPORARY = re.compile(r"^\..+\.tmp-\d+(\.wal)?$|\.duckdb\.wal$")
 _SUM_LINE = re.compile(r"^([0-9a-f]{64}) [ *](.+)$")
 
 

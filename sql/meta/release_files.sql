@@ -15,6 +15,7 @@ create table if not exists meta.release_files (
 create table if not exists meta.release_changelog (
     entry_id bigint primary key,
     written_at timestamptz not null default current_timestamp,
-    source varchar,
+    source varchar,  -- null: entries adopted from a changelog written before this table
+    load_id bigint,  -- the (last) published load the entry is for
     text varchar not null
 );
