@@ -166,7 +166,9 @@ def main(database: Path, query: str | None, fmt: str) -> int:
         if query is None and sys.stdin.isatty():
             return interactive(con, fmt)
         if query is None:
-            query = sys.stdin.read()
+            # Piped statements, as typed at the prompt; its dot commands (.quit) are not SQL.
+            lines = sys.stdin.read().splitlines()
+            query = "\n".join(line for line in lines if not line.strip().startswith("."))
         try:
             columns, rows = run(con, query)
         except QueryError as exc:

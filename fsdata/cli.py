@@ -124,17 +124,34 @@ def _ingest_arguments(args: argparse.Namespace) -> dict[str, Any] | str:
     return kwargs
 
 
-def _verify(exports: Path) -> int:
-    from warehouse.release_files import verify_release
+def _verify(exports: Path, warehouse: Path | None = None) -> int:
+    from warehouse.release_files import differences_from_records, verify_release
 
     checked, problems = verify_release(exports)
+    against = ""
+    if warehouse is not None and warehouse.is_file():
+        import duckdb
+
+        from warehouse.release_files import read_records
+
+        try:
+            con = duckdb.connect(str(warehouse), read_only=True)
+        except duckdb.Error:
+            print(f"fsdata verify: {warehouse} is in use: the folder alone is checked")
+        else:
+            try:
+                problems += differences_from_records(exports, read_records(con))
+                against = " and the warehouse's records"
+            except duckdb.CatalogException:
+                pass  # a warehouse from before the release was recorded
+            finally:
+                con.close()
     for problem in problems:
-        print(f"{exports}/{problem}" if not problem.startswith(str(exports)) else problem,
-              file=sys.stderr)  # fmt: skip
+        print(f"{exports}/{problem}", file=sys.stderr)
     if problems:
         print(f"fsdata verify: {len(problems)} problem(s) in {exports}", file=sys.stderr)
         return EXIT_REFUSED
-    print(f"{exports}: {checked} files match SHA256SUMS and datapackage.json")
+    print(f"{exports}: {checked} files match SHA256SUMS, datapackage.json{against}")
     return EXIT_OK
 
 
@@ -149,7 +166,9 @@ def main(argv: list[str] | None = None) -> int:
         database = args.database or home / "exports" / ANALYST_DATABASE
         return sql_main(database, args.query, args.format)
     if args.command == "verify":
-        return _verify(args.exports or home / "exports")
+        # On the operator's home, the folder is also checked against the warehouse's records.
+        warehouse = None if args.exports else home / "warehouse.duckdb"
+        return _verify(args.exports or home / "exports", warehouse)
 
     from fsdata.runtime import prepare_prefect_environment
 

@@ -461,3 +461,54 @@ def test_hand_edits_deletions_and_strays_are_repaired_by_the_next_run(
     )
     (exports / "injected.txt").unlink()
     assert fsdata("verify", "--home", str(home)).returncode == 0
+
+
+def test_a_consistently_forged_release_differs_from_the_warehouse(
+    released: Path, tmp_path: Path
+) -> None:
+    """Files, SHA256SUMS and datapackage.json rewritten to agree with each other: the folder
+    alone verifies, the operator's check against the warehouse does not, and a run repairs it."""
+    from warehouse.db import connect
+    from warehouse.release import publish
+    from warehouse.release_files import sha256_file
+
+    home = tmp_path / "home"
+    shutil.copytree(released, home, ignore=shutil.ignore_patterns(".prefect"))
+    exports = home / "exports"
+    forged = exports / "espaces" / "espaces_current.csv"
+    original = forged.read_bytes()
+    forged.write_bytes(original + b"99999,forged row\n")
+    digest = sha256_file(forged)
+    sums = exports / "SHA256SUMS"
+    sums.write_text(
+        "".join(
+            f"{digest}  espaces/espaces_current.csv\n"
+            if line.endswith("  espaces/espaces_current.csv")
+            else line + "\n"
+            for line in sums.read_text("utf-8").splitlines()
+        )
+    )
+    package = json.loads((exports / "datapackage.json").read_text("utf-8"))
+    for resource in package["resources"]:
+        if resource["path"] == "espaces/espaces_current.csv":
+            resource["hash"], resource["bytes"] = f"sha256:{digest}", forged.stat().st_size
+    (exports / "datapackage.json").write_text(json.dumps(package, ensure_ascii=False))
+    sums.write_text(
+        "".join(
+            f"{sha256_file(exports / 'datapackage.json')}  datapackage.json\n"
+            if line.endswith("  datapackage.json")
+            else line + "\n"
+            for line in sums.read_text("utf-8").splitlines()
+        )
+    )
+    assert fsdata("verify", "--exports", str(exports)).returncode == 0
+    checked = fsdata("verify", "--home", str(home))
+    assert checked.returncode == 2
+    assert (
+        f"{exports}/espaces/espaces_current.csv: SHA256SUMS differs from what the warehouse "
+        "published"
+    ) in checked.stderr.splitlines()
+    with connect(home / "warehouse.duckdb") as con:
+        publish(con, exports, "partners", {"status": "unchanged"}, home / "validation")
+    assert forged.read_bytes() == original
+    assert fsdata("verify", "--home", str(home)).returncode == 0

@@ -179,3 +179,26 @@ def _package_problems(exports_dir: Path, listed: dict[str, str]) -> list[str]:
         if path.is_file() and resource.get("bytes") != path.stat().st_size:
             problems.append(f"datapackage.json: {name}: size differs from the file")
     return problems
+
+
+def differences_from_records(exports_dir: Path, records: dict[str, FileRecord]) -> list[str]:
+    """What SHA256SUMS certifies that the warehouse did not publish, and the reverse: a folder
+    rewritten consistently (files and SHA256SUMS) still differs from the warehouse."""
+    sums = exports_dir / CHECKSUMS
+    listed: dict[str, str] = {}
+    if sums.is_file():
+        for line in sums.read_text("utf-8", errors="replace").splitlines():
+            match = _SUM_LINE.match(line)
+            if match:
+                listed[match.group(2)] = match.group(1)
+    problems = []
+    for name, record in sorted(records.items()):
+        if name == CHECKSUMS:
+            continue
+        if name not in listed:
+            problems.append(f"{name}: published by the warehouse, not listed in {CHECKSUMS}")
+        elif listed[name] != record.sha256:
+            problems.append(f"{name}: {CHECKSUMS} differs from what the warehouse published")
+    for name in sorted(set(listed) - set(records)):
+        problems.append(f"{name}: listed in {CHECKSUMS}, not published by the warehouse")
+    return problems
