@@ -20,7 +20,7 @@ import pytest
 from flows.espaces import espaces
 from fsdata.config import sample_path
 from warehouse.db import connect
-from warehouse.release import publish
+from warehouse.release import ReleaseFailed, publish
 
 LISTING = sample_path("espaces", "liste-fs-20240801.csv")
 FIRST = sample_path("espaces", "liste-fs-20231201.csv")
@@ -96,7 +96,7 @@ def test_a_release_that_failed_after_the_commit_is_repaired_by_the_rerun(
     folder = home / "exports" / "espaces"
     shutil.rmtree(folder)
     folder.write_text("in the way\n")
-    with pytest.raises(OSError):
+    with pytest.raises(ReleaseFailed):
         ingest(home, LISTING, "2024-08-01")
     assert last_load(home) == ("published", "2024-08-01")  # committed before the release
     assert fsdata("verify", "--home", str(home)).returncode == 2
@@ -119,7 +119,7 @@ def test_a_publication_whose_release_never_ran_gets_its_files_and_changelog_entr
     exports, aside = home / "exports", home / "exports-aside"
     exports.rename(aside)
     exports.write_text("in the way\n")
-    with pytest.raises(OSError):
+    with pytest.raises(ReleaseFailed):
         ingest(home, LISTING, "2024-08-01")
     assert last_load(home) == ("published", "2024-08-01")
     exports.unlink()
@@ -179,7 +179,7 @@ def test_a_full_disk_during_the_release_is_repaired_by_the_rerun(
     ingest(home, FIRST, "2023-12-01")
     assert_release_is_the_warehouse(home)
     filler = fill(small_exports, leave)
-    with pytest.raises((OSError, duckdb.Error)):
+    with pytest.raises(ReleaseFailed, match="No space left on device"):
         ingest(home, LISTING, "2024-08-01")
     assert last_load(home) == ("published", "2024-08-01")
     assert fsdata("verify", "--home", str(home)).returncode == 2

@@ -9,6 +9,7 @@ reader opens either the previous database or the new one, never half of one.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -126,8 +127,14 @@ def build_analyst_database(con: duckdb.DuckDBPyConnection, exports_dir: Path) ->
             for table in analyst_tables(con):
                 _copy_table(con, table)
             _copy_publications(con)
-        finally:
-            con.execute(f"detach {ALIAS}")
+            # Written here, so that a write error (a full disk) is reported as itself rather
+            # than as a failed checkpoint at DETACH.
+            con.execute(f"checkpoint {ALIAS}")
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):
+                con.execute(f"detach {ALIAS}")
+            raise
+        con.execute(f"detach {ALIAS}")
         _create_views(temporary)
         sha256, size = sha256_of(temporary)
         os.replace(temporary, final)

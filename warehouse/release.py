@@ -76,6 +76,7 @@ __all__ = [
     "DATASETS",
     "DATASET_BY_NAME",
     "Dataset",
+    "ReleaseFailed",
     "ReleaseReport",
     "Resource",
     "datapackage",
@@ -207,6 +208,17 @@ def _deltas(
     return deltas
 
 
+class ReleaseFailed(RuntimeError):
+    """The release could not be written (a full disk, a folder that cannot be written): the
+    warehouse is committed, and the next run writes what is missing. One-line message."""
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
 def publish_release(
     con: duckdb.DuckDBPyConnection,
     exports_dir: Path,
@@ -216,7 +228,24 @@ def publish_release(
 ) -> ReleaseReport:
     """Bring the release up to the warehouse (see the module's docstring). `entry` (a load
     summary as a dict) whose status is `published` adds a CHANGELOG entry and marks the
-    datasets of `source` as this publication's own writes (not repairs)."""
+    datasets of `source` as this publication's own writes (not repairs). Raises
+    `ReleaseFailed` when a file cannot be written."""
+    try:
+        return _publish_release(con, exports_dir, source, entry, validation_dir)
+    except (OSError, duckdb.IOException) as exc:
+        raise ReleaseFailed(
+            f"release not brought up to date ({_reason(exc)}); the warehouse is committed and "
+            "the next run writes what is missing"
+        ) from exc
+
+
+def _publish_release(
+    con: duckdb.DuckDBPyConnection,
+    exports_dir: Path,
+    source: str,
+    entry: dict[str, Any] | None,
+    validation_dir: Path | None,
+) -> ReleaseReport:
     report = ReleaseReport()
     exports_dir.mkdir(parents=True, exist_ok=True)
     records = read_records(con)
