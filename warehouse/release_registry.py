@@ -232,8 +232,8 @@ SYNTHETIC_WARNING = (
 ANALYST_DATABASE = "france_services.duckdb"
 ANALYST_EXTRA_TABLES = ("core.commune_nearest_espace", "core.ref_departements")
 ANALYST_DESCRIPTION = (
-    "Base DuckDB pour analystes : les tables core et marts de l'entrepôt (historique des espaces, "
-    "communes, couverture, démarches et indicateurs, partenaires, fréquentation, chiffres "
-    "officiels) avec la description de chaque table et colonne, et des vues pour les questions "
+    "Les tables core et marts de l'entrepôt (historique des espaces, communes, couverture, "
+    "démarches et indicateurs, partenaires, fréquentation, chiffres officiels) dans une base "
+    "DuckDB, avec la description de chaque table et colonne, et des vues pour les questions "
     "courantes. Lecture seule ; remplacée d'un bloc à chaque publication."
 )
