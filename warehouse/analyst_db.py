@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.db import sql_text, statements
+from warehouse.db import sql_text, statements, transaction
 from warehouse.exports import sha256_of
 from warehouse.release_catalog import table_comment, table_exists
 from warehouse.release_registry import ANALYST_DATABASE, ANALYST_EXTRA_TABLES, DATASETS
@@ -124,9 +124,11 @@ def build_analyst_database(con: duckdb.DuckDBPyConnection, exports_dir: Path) ->
             f"attach {_literal(str(temporary))} as {ALIAS} (storage_version {_literal(STORAGE)})"
         )
         try:
-            for table in analyst_tables(con):
-                _copy_table(con, table)
-            _copy_publications(con)
+            # One transaction: each statement on its own would commit (and sync) separately.
+            with transaction(con):
+                for table in analyst_tables(con):
+                    _copy_table(con, table)
+                _copy_publications(con)
             # Written here, so that a write error (a full disk) is reported as itself rather
             # than as a failed checkpoint at DETACH.
             con.execute(f"checkpoint {ALIAS}")

@@ -19,3 +19,5 @@ create table if not exists meta.release_changelog (
     load_id bigint,  -- the (last) published load the entry is for
     text varchar not null
 );
+-- Added after the table's first version.
+alter table meta.release_changelog add column if not exists load_id bigint;
