@@ -58,8 +58,7 @@ def summarize(
 
 
 SOURCE = Source(
-    "barometre", parse, validation_task("barometre"), ("core/barometre", "core/barometre_targets"),
-    write, summarize, in_force=as_latest,
+    "barometre", parse, validation_task("barometre"), write, summarize, in_force=as_latest,
 )  # fmt: skip
 
 

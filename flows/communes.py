@@ -64,9 +64,7 @@ def summarize(con: duckdb.DuckDBPyConnection, loaded: Loaded, _: Any) -> tuple[s
     }
 
 
-SOURCE = Source(
-    "communes", parse, validate_frame, ("core/communes",), write, summarize, in_force=at_its_date
-)
+SOURCE = Source("communes", parse, validate_frame, write, summarize, in_force=at_its_date)
 
 
 @flow(name="communes", log_prints=True)

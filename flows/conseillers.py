@@ -39,8 +39,7 @@ def summarize(
 
 
 SOURCE = Source(
-    "conseillers", parse, validation_task("conseillers"), ("core/conseillers_structures",),
-    write, summarize, in_force=at_its_date,
+    "conseillers", parse, validation_task("conseillers"), write, summarize, in_force=at_its_date,
 )  # fmt: skip
 
 

@@ -73,5 +73,5 @@ def coverage(home: str, config: str | None = None) -> dict[str, Any]:
             summary = LoadSummary(SOURCE, status, load_id, message=message, changes=counts)
             report.summaries.append(summary)
     if report.status != "skipped":
-        finish_run(SOURCE, settings, report, ("core/commune_nearest_espace",))
+        finish_run(SOURCE, settings, report)
     return report.summaries[0].to_dict()

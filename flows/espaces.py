@@ -90,7 +90,6 @@ SOURCE = Source(
     name="espaces",
     parse=parse,
     validate=validate_frame,
-    writes=("raw/espaces",),
     write=write,
     summarize=summarize,
     in_force=in_force,

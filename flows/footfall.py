@@ -113,7 +113,6 @@ SOURCE = Source(
     name="footfall",
     parse=parse,
     validate=validate_frame,
-    writes=("raw/footfall", "core/footfall"),
     write=write,
     summarize=summarize,
     in_force=lambda con, source, item: store.feed_in_force(con, item.sha256),

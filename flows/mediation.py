@@ -44,7 +44,7 @@ def summarize(con: duckdb.DuckDBPyConnection, loaded: Loaded, _: Any) -> tuple[s
 
 
 SOURCE = Source(
-    "mediation", parse, validation_task("mediation"), ("raw/lieux_mediation",), write, summarize,
+    "mediation", parse, validation_task("mediation"), write, summarize,
     in_force=at_its_date,
 )  # fmt: skip
 

@@ -138,7 +138,6 @@ SOURCE = Source(
     name="observatoire",
     parse=parse,
     validate=validate_frames,
-    writes=store.EDITION_MODELS,
     write=write,
     summarize=summarize,
     in_force=at_its_date,

@@ -99,7 +99,6 @@ SOURCE = Source(
     name="partners",
     parse=parse,
     validate=validate_frames,
-    writes=store.CATALOGUE_MODELS,
     write=write,
     summarize=summarize,
     in_force=as_latest,

@@ -7,7 +7,7 @@
 A source is a declaration (`Source`): its name, its parse and validate tasks, how its accepted
 rows are written, what its change summary says. What follows a load — which models are
 rebuilt, which release datasets are re-exported, which derived flow (coverage) runs — comes
-from the model graph (`warehouse/graph.py`), from the models the source declares it writes.
+from the model graph (`warehouse/graph.py`), from the models it declares the source writes.
 
 A run loads one or several `Item`s (an observatory refresh finds several editions): each is
 begun in order, every pending item is parsed and validated at once on the task runner, then
@@ -105,7 +105,6 @@ class Source:
     name: str
     parse: Task[..., Any]  # (file, sha256, limits, **item.parse_args, **task_args) → parsed
     validate: Task[..., list[ValidationOutcome]]  # (parsed, sha256, **task_args) → outcomes
-    writes: tuple[str, ...]  # the models `write` fills: the roots of what follows in the graph
     write: Callable[[duckdb.DuckDBPyConnection, Loaded], Any]
     summarize: Callable[[duckdb.DuckDBPyConnection, Loaded, Any], tuple[str, dict[str, int]]]
     # Whether the item already is the data in force (then `unchanged`, never parsed).
@@ -219,7 +218,7 @@ def _finish(source: Source, settings: Settings, pending: Pending) -> LoadSummary
         archived: dict[Path, Path] = {}
         if status == "published":
             archived = _archive(settings, source, item)
-            refresh_downstream(con, source.writes, item.as_of)
+            refresh_downstream(con, graph.source_models(source.name), item.as_of)
         message, changes = source.summarize(con, loaded, written)
         for outcome in outcomes:
             record_validation(con, load_id, outcome.suite, results_as_rows(outcome))
@@ -362,7 +361,7 @@ def load_items(
         for item in items:
             if item.fetched is not None:  # a download: the archive keeps its accepted copy
                 item.file.unlink(missing_ok=True)
-    finish_run(source.name, settings, report, source.writes)
+    finish_run(source.name, settings, report)
     problems = [s for s in report.summaries if s.status in ("rejected", "failed")]
     if problems:
         refused = all(s.status == "rejected" for s in problems)
@@ -394,13 +393,11 @@ def _load_each(source: Source, settings: Settings, items: list[Item], report: Ru
                     report.summaries.append(summary)
 
 
-def finish_run(source: str, settings: Settings, report: RunReport, writes: tuple[str, ...]) -> None:
+def finish_run(source: str, settings: Settings, report: RunReport) -> None:
     """The release (re-exporting what the published loads changed; checking the rest), the
     run's artifacts, then the derived flows whose inputs changed (or whose last run failed)."""
     entry = report.release_entry()
-    plan = graph.refresh_plan(writes)
-    mine = [m for m in plan if m.runs_in in (None, source)] + _written(writes)
-    datasets = graph.datasets_fed(mine) if entry is not None else []
+    plan = graph.refresh_plan(graph.source_models(source))
     derived = sorted({m.runs_in for m in plan if m.runs_in not in (None, source)})
     with connect(settings.warehouse_path) as con:
         files = release_store.publish(
@@ -409,7 +406,6 @@ def finish_run(source: str, settings: Settings, report: RunReport, writes: tuple
             source,
             entry or {"source": source, "status": report.status},
             settings.validation_dir,
-            datasets,
         )
         due = [flow for flow in derived if entry is not None or _last_run_failed(con, flow)]
     report.exports = [str(p) for p in files]
@@ -440,10 +436,6 @@ def send_release(settings: Settings) -> None:
     )
     for line in sent.lines():
         print(line)
-
-
-def _written(writes: tuple[str, ...]) -> list[graph.Model]:
-    return [graph.MODEL_BY_NAME[name] for name in writes]
 
 
 def _last_run_failed(con: duckdb.DuckDBPyConnection, source: str) -> bool:

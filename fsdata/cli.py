@@ -126,6 +126,22 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     commands.add_parser("status", parents=[common], help="last loads per source")
+    sql = commands.add_parser(
+        "sql",
+        parents=[common],
+        help="query the analyst database <home>/exports/france_services.duckdb (read-only)",
+    )
+    sql.add_argument("query", nargs="?", help="SQL; without it, a prompt (or standard input)")
+    sql.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    sql.add_argument(
+        "--database", type=Path, help="another analyst database file (e.g. a downloaded copy)"
+    )
+    verify = commands.add_parser(
+        "verify",
+        parents=[common],
+        help="check a release folder: SHA256SUMS, unlisted files, datapackage.json hashes",
+    )
+    verify.add_argument("--exports", type=Path, help="the release folder (default <home>/exports)")
     commands.add_parser(
         "rebuild",
         parents=[common],
@@ -203,9 +219,52 @@ def _publish(home: Path, args: argparse.Namespace) -> int:
     return EXIT_ERROR if kinds else EXIT_OK
 
 
+def _verify(exports: Path, warehouse: Path | None = None) -> int:
+    from warehouse.release_files import differences_from_records, verify_release
+
+    checked, problems = verify_release(exports)
+    against = ""
+    if warehouse is not None and warehouse.is_file():
+        import duckdb
+
+        from warehouse.release_files import read_records
+
+        try:
+            con = duckdb.connect(str(warehouse), read_only=True)
+        except duckdb.Error:
+            print(f"fsdata verify: {warehouse} is in use: the folder alone is checked")
+        else:
+            try:
+                problems += differences_from_records(exports, read_records(con))
+                against = " and the warehouse's records"
+            except duckdb.CatalogException:
+                pass  # a warehouse from before the release was recorded
+            finally:
+                con.close()
+    for problem in problems:
+        print(f"{exports}/{problem}", file=sys.stderr)
+    if problems:
+        print(f"fsdata verify: {len(problems)} problem(s) in {exports}", file=sys.stderr)
+        return EXIT_REFUSED
+    print(f"{exports}: {checked} files match SHA256SUMS, datapackage.json{against}")
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     home = Path(args.home or os.environ.get("FSDATA_HOME") or "data")
+    # Reading the release needs neither Prefect nor the warehouse: answered before either.
+    if args.command == "sql":
+        from fsdata.analyst_sql import main as sql_main
+        from warehouse.release_registry import ANALYST_DATABASE
+
+        database = args.database or home / "exports" / ANALYST_DATABASE
+        return sql_main(database, args.query, args.format)
+    if args.command == "verify":
+        # On the operator's home, the folder is also checked against the warehouse's records.
+        warehouse = None if args.exports else home / "warehouse.duckdb"
+        return _verify(args.exports or home / "exports", warehouse)
+
     # Arguments first, then the home: a refused command leaves no folder behind.
     kwargs: dict[str, Any] = {}
     if args.command == "ingest":

@@ -402,13 +402,7 @@ def test_the_release_carries_the_series_the_reconciliation_and_the_attribution(
         load_listing(con, sample, date(2020, 3, 12))
         load_barometre(con, [national(tmp_path), synthese(tmp_path)])
         con.execute("update meta.loads set status = 'published', finished_at = current_timestamp")
-        publish(
-            con,
-            exports,
-            "barometre",
-            {"source": "barometre", "status": "published"},
-            datasets=["barometre"],
-        )
+        publish(con, exports, "barometre", {"source": "barometre", "status": "published"})
         package = json.loads((exports / "datapackage.json").read_text("utf-8"))
     paths = {r["path"] for r in package["resources"]}
     assert {

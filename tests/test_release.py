@@ -210,3 +210,305 @@ def test_gx_data_docs_are_built_and_linked_from_the_page(released: Path) -> None
     validations = {p.parts[-4] for p in (index / "validations").rglob("*.html")}
     assert {"espaces", "communes", "footfall"} <= validations
     assert "espace_id" in (index / "expectations" / "espaces.html").read_text("utf-8")
+
+
+# --- the analyst database, fsdata sql, fsdata verify ------------------------------------------
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def fsdata(*arguments: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("fsdata")), *arguments],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def read_only(path: Path) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(path), read_only=True)
+
+
+def test_analyst_database_holds_the_tables_with_their_descriptions(released: Path) -> None:
+    from warehouse.analyst_db import VIEWS, analyst_tables
+
+    analyst = read_only(released / "exports" / "france_services.duckdb")
+    warehouse = read_only(released / "warehouse.duckdb")
+    try:
+        tables = analyst_tables(warehouse)
+        assert {"core.espaces", "core.communes", "marts.coverage", "core.demarche_indicators"} <= (
+            set(tables)
+        )
+        assert {"core.partners", "core.footfall", "core.official_figures"} <= set(tables)
+        describe = (
+            "select schema_name || '.' || table_name, column_name, comment from duckdb_columns() "
+            "where schema_name in ('core', 'marts') order by all"
+        )
+        expected = [row for row in warehouse.execute(describe).fetchall() if row[0] in tables]
+        assert analyst.execute(describe).fetchall() == expected
+        assert all(row[2] for row in expected)  # every column described, the same text
+        comments = "select schema_name || '.' || table_name, comment from duckdb_tables()"
+        copied = dict(analyst.execute(comments).fetchall())
+        assert {t: c for t, c in warehouse.execute(comments).fetchall() if t in tables} == {
+            t: c for t, c in copied.items() if t in tables
+        }
+        for table in tables:
+            counted = f"select count(*) from {table}"
+            assert analyst.execute(counted).fetchall() == warehouse.execute(counted).fetchall()
+        published = warehouse.execute(
+            "select count(*) from meta.loads where status = 'published'"
+        ).fetchall()
+        assert analyst.execute("select count(*) from meta.publications").fetchall() == published
+        views = analyst.execute(
+            "select view_name, comment from duckdb_views() where not internal order by 1"
+        ).fetchall()
+        assert sorted(VIEWS) == [name for name, _ in views] and all(c for _, c in views)
+        for view in VIEWS:
+            assert analyst.execute(f"select count(*) from {view}").fetchall()[0][0] > 0, view
+    finally:
+        analyst.close()
+        warehouse.close()
+
+
+def test_analyst_database_is_listed_in_the_release(released: Path) -> None:
+    exports = released / "exports"
+    database = exports / "france_services.duckdb"
+    package = json.loads((exports / "datapackage.json").read_text("utf-8"))
+    resource = next(r for r in package["resources"] if r["path"] == "france_services.duckdb")
+    assert resource["bytes"] == database.stat().st_size
+    from warehouse.archive import sha256_of
+
+    assert resource["hash"] == f"sha256:{sha256_of(database)}"
+    assert "schema" not in resource  # not tabular
+    sums = (exports / "SHA256SUMS").read_text("utf-8")
+    assert f"{sha256_of(database)}  france_services.duckdb" in sums
+    page = (exports / "index.html").read_text("utf-8")
+    section = re.search(r'<section id="analyst-database">.*?</section>', page, re.DOTALL)
+    assert section is not None
+    text = section.group(0)
+    size = f"{database.stat().st_size / (1 << 20):.1f} Mo".replace(".", ",")
+    assert size in text and 'href="france_services.duckdb"' in text
+    assert 'duckdb.connect("france_services.duckdb", read_only=True)' in text
+    assert "duckdb -readonly france_services.duckdb" in text
+    assert "ATTACH 'https://…/france_services.duckdb' AS fs (READ_ONLY)" in text
+
+
+def test_release_is_what_the_warehouse_recorded(released: Path) -> None:
+    """Every line of SHA256SUMS, and every hash of datapackage.json, is the recorded one."""
+    exports = released / "exports"
+    con = read_only(released / "warehouse.duckdb")
+    try:
+        recorded = dict(con.execute("select path, sha256 from meta.release_files").fetchall())
+    finally:
+        con.close()
+    listed = dict(
+        reversed(line.split("  ", 1))
+        for line in (exports / "SHA256SUMS").read_text("utf-8").splitlines()
+    )
+    assert listed == {path: digest for path, digest in recorded.items() if path != "SHA256SUMS"}
+    package = json.loads((exports / "datapackage.json").read_text("utf-8"))
+    for resource in package["resources"]:
+        assert resource["hash"] == f"sha256:{recorded[resource['path']]}"
+    result = fsdata("verify", "--home", str(released))
+    assert result.returncode == 0, result.stderr
+    assert f"{len(listed)} files match" in result.stdout
+
+
+def test_verify_reports_each_problem_on_a_downloaded_copy(released: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "downloaded"
+    shutil.copytree(released / "exports", copy)
+    assert fsdata("verify", "--exports", str(copy)).returncode == 0
+    with (copy / "espaces" / "espaces_current.csv").open("a") as handle:
+        handle.write("edited by hand\n")
+    (copy / "coverage" / "coverage.parquet").unlink()
+    (copy / "injected.txt").write_text("not ours")
+    result = fsdata("verify", "--exports", str(copy))
+    assert result.returncode == 2
+    problems = result.stderr.splitlines()[:-1]
+    assert problems == [
+        f"{copy}/coverage/coverage.parquet: listed in SHA256SUMS but missing",
+        f"{copy}/espaces/espaces_current.csv: sha256 differs from SHA256SUMS",
+        f"{copy}/injected.txt: not listed in SHA256SUMS (not part of the release)",
+        f"{copy}/datapackage.json: espaces/espaces_current.csv: size differs from the file",
+    ]
+    assert "Traceback" not in result.stderr
+
+
+def test_fsdata_sql_answers_like_the_warehouse_and_refuses_writes(released: Path) -> None:
+    import time
+
+    database = released / "exports" / "france_services.duckdb"
+    before = database.read_bytes()
+    query = (
+        "select as_of, level, code, n_espaces, share_pop_within_10km from marts.coverage "
+        "order by as_of, level, code"
+    )
+    started = time.monotonic()
+    result = fsdata("sql", "--home", str(released), "--format", "json", query)
+    elapsed = time.monotonic() - started
+    assert result.returncode == 0, result.stderr
+    con = read_only(released / "warehouse.duckdb")
+    try:
+        rows = con.execute(query).fetchall()
+    finally:
+        con.close()
+    expected = [
+        {"as_of": r[0].isoformat(), "level": r[1], "code": r[2], "n_espaces": r[3],
+         "share_pop_within_10km": r[4]}
+        for r in rows
+    ]  # fmt: skip
+    assert json.loads(result.stdout) == expected and expected
+    assert elapsed < 3, elapsed  # a whole process, Python start included, on a shared machine
+    csv_out = fsdata("sql", "--home", str(released), "--format", "csv", query)
+    assert csv_out.stdout.splitlines()[0] == "as_of,level,code,n_espaces,share_pop_within_10km"
+    assert len(csv_out.stdout.splitlines()) == len(rows) + 1
+    for statement, kind in (
+        ("drop table core.espaces", "DROP"),
+        ("insert into core.partners select * from core.partners", "INSERT"),
+        ("select 1; delete from core.communes", "DELETE"),
+        ("copy core.espaces to 'stolen.csv'", "COPY"),
+    ):
+        refused = fsdata("sql", "--home", str(released), statement)
+        assert refused.returncode == 1
+        assert refused.stderr == (
+            f"fsdata sql: the analyst database is read-only: {kind} refused (only queries run "
+            "here); nothing was changed\n"
+        )
+    bad = fsdata("sql", "--home", str(released), "select * from nowhere")
+    assert bad.returncode == 1 and len(bad.stderr.splitlines()) == 1
+    assert bad.stderr.startswith("fsdata sql: Catalog Error: Table with name nowhere")
+    assert database.read_bytes() == before
+    piped = fsdata("sql", "--home", str(released), input="select count(*) as n from core.espaces;")
+    assert piped.returncode == 0 and piped.stdout.splitlines()[0].strip() == "n"
+
+
+def test_fsdata_sql_starts_no_prefect() -> None:
+    code = (
+        "import sys, contextlib, io\n"
+        "from fsdata.cli import main\n"
+        "with contextlib.redirect_stderr(io.StringIO()):\n"
+        "    main(['sql', '--database', '/nonexistent/x.duckdb', 'select 1'])\n"
+        "print(any(m == 'prefect' or m.startswith('prefect.') for m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "False", result.stderr
+
+
+def readme_analyst_queries() -> list[str]:
+    text = README.read_text("utf-8")
+    section = text[text.index("## For analysts") :]
+    section = section[: section.index("\n## ", 5)]
+    return re.findall(r"```sql\n(.*?)```", section, flags=re.DOTALL)
+
+
+def test_readme_analyst_queries_run_on_the_demo(released: Path) -> None:
+    from fsdata.analyst_sql import open_database, run
+
+    queries = readme_analyst_queries()
+    assert len(queries) >= 7
+    con = open_database(released / "exports" / "france_services.duckdb")
+    try:
+        for query in queries:
+            columns, rows = run(con, query)  # what `fsdata sql` runs: queries only
+            assert columns and rows, query
+    finally:
+        con.close()
+
+
+def test_hand_edits_deletions_and_strays_are_repaired_by_the_next_run(
+    released: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    home = tmp_path / "home"
+    shutil.copytree(released, home, ignore=shutil.ignore_patterns(".prefect"))
+    exports = home / "exports"
+    edited = exports / "espaces" / "espaces_current.csv"
+    original = edited.read_bytes()
+    edited.write_bytes(original.replace(b"France services", b"France servicez"))
+    (exports / "observatoire" / "demarches.parquet").unlink()
+    (exports / "CHANGELOG.md").unlink()
+    (exports / "injected.txt").write_text("dropped here by someone else\n")
+    capsys.readouterr()
+    assert partners(home=str(home))["status"] == "unchanged"  # any run, publishing or not
+    # Printed; inside a flow, Prefect's log_prints turns prints into log records.
+    said = "".join(capsys.readouterr()) + caplog.text
+    for line in (
+        "release: repaired espaces/espaces_current.csv (changed on disk)",
+        "release: repaired observatoire/demarches.parquet (missing)",
+        "release: repaired CHANGELOG.md (missing)",
+        "release: injected.txt: not written by the release, not certified",
+    ):
+        assert line in said, said
+    assert edited.read_bytes() == original
+    assert (exports / "observatoire" / "demarches.parquet").is_file()
+    assert (exports / "CHANGELOG.md").read_bytes() == (
+        released / "exports" / "CHANGELOG.md"
+    ).read_bytes()
+    sums = (exports / "SHA256SUMS").read_text("utf-8")
+    assert "injected.txt" not in sums
+    assert "observatoire/demarches.parquet" in sums
+    if shutil.which("sha256sum"):
+        check = subprocess.run(["sha256sum", "-c", "--strict", "SHA256SUMS"], cwd=exports)
+        assert check.returncode == 0
+    result = fsdata("verify", "--home", str(home))
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[0].endswith(
+        "injected.txt: not listed in SHA256SUMS (not part of the release)"
+    )
+    (exports / "injected.txt").unlink()
+    assert fsdata("verify", "--home", str(home)).returncode == 0
+
+
+def test_a_consistently_forged_release_differs_from_the_warehouse(
+    released: Path, tmp_path: Path
+) -> None:
+    """Files, SHA256SUMS and datapackage.json rewritten to agree with each other: the folder
+    alone verifies, the operator's check against the warehouse does not, and a run repairs it."""
+    from warehouse.archive import sha256_of
+    from warehouse.db import connect
+    from warehouse.release import publish
+
+    home = tmp_path / "home"
+    shutil.copytree(released, home, ignore=shutil.ignore_patterns(".prefect"))
+    exports = home / "exports"
+    forged = exports / "espaces" / "espaces_current.csv"
+    original = forged.read_bytes()
+    forged.write_bytes(original + b"99999,forged row\n")
+    digest = sha256_of(forged)
+    sums = exports / "SHA256SUMS"
+    sums.write_text(
+        "".join(
+            f"{digest}  espaces/espaces_current.csv\n"
+            if line.endswith("  espaces/espaces_current.csv")
+            else line + "\n"
+            for line in sums.read_text("utf-8").splitlines()
+        )
+    )
+    package = json.loads((exports / "datapackage.json").read_text("utf-8"))
+    for resource in package["resources"]:
+        if resource["path"] == "espaces/espaces_current.csv":
+            resource["hash"], resource["bytes"] = f"sha256:{digest}", forged.stat().st_size
+    (exports / "datapackage.json").write_text(json.dumps(package, ensure_ascii=False))
+    sums.write_text(
+        "".join(
+            f"{sha256_of(exports / 'datapackage.json')}  datapackage.json\n"
+            if line.endswith("  datapackage.json")
+            else line + "\n"
+            for line in sums.read_text("utf-8").splitlines()
+        )
+    )
+    assert fsdata("verify", "--exports", str(exports)).returncode == 0
+    checked = fsdata("verify", "--home", str(home))
+    assert checked.returncode == 2
+    assert (
+        f"{exports}/espaces/espaces_current.csv: SHA256SUMS differs from what the warehouse "
+        "published"
+    ) in checked.stderr.splitlines()
+    with connect(home / "warehouse.duckdb") as con:
+        publish(con, exports, "partners", {"status": "unchanged"}, home / "validation")
+    assert forged.read_bytes() == original
+    assert fsdata("verify", "--home", str(home)).returncode == 0

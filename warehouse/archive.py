@@ -18,12 +18,19 @@ from pathlib import Path
 from typing import Any
 
 
-def sha256_of(path: Path) -> str:
+def file_digest(path: Path) -> tuple[str, int]:
+    """The SHA-256 and size of a file, read in 1 MiB chunks."""
     digest = hashlib.sha256()
+    size = 0
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
-    return digest.hexdigest()
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def sha256_of(path: Path) -> str:
+    return file_digest(path)[0]
 
 
 _SOURCE = re.compile(r"^[a-z][a-z0-9_]*$")

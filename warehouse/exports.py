@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.archive import file_digest
 from warehouse.db import quoted_table
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -60,25 +61,43 @@ def _sweep_orphans(dataset_dir: Path, prefix: str) -> None:
             leftover.unlink(missing_ok=True)
 
 
-def export_table(
-    con: duckdb.DuckDBPyConnection, table: str, dataset_dir: Path, name: str
-) -> list[Path]:
-    """Write `<dataset_dir>/<name>.parquet` and `.csv` from `table`, each atomically."""
+FORMATS = {
+    ".parquet": "(format parquet, compression zstd)",
+    ".csv": "(format csv, header true, delimiter ',')",
+}
+
+
+def export_table_files(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    dataset_dir: Path,
+    name: str,
+    suffixes: tuple[str, ...] = (".parquet", ".csv"),
+) -> list[tuple[Path, str, int]]:
+    """Write `<dataset_dir>/<name><suffix>` from `table`, each atomically; return each file
+    with the sha256 and size of the bytes written (hashed before the rename, so what is
+    recorded is what this export wrote)."""
     identifier = quoted_table(con, table)
     dataset_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for suffix, query, options in (
-        (".parquet", f"select * from {identifier}", "(format parquet, compression zstd)"),
-        (".csv", _csv_select(con, identifier), "(format csv, header true, delimiter ',')"),
-    ):
+    for suffix in suffixes:
+        query = _csv_select(con, identifier) if suffix == ".csv" else f"select * from {identifier}"
         final = dataset_dir / f"{_checked(name)}{suffix}"
         _sweep_orphans(dataset_dir, f".{name}{suffix}.tmp-")
         temporary = dataset_dir / f".{name}{suffix}.tmp-{os.getpid()}"
         try:
             target = str(temporary).replace("'", "''")
-            con.execute(f"copy ({query}) to '{target}' {options}")
+            con.execute(f"copy ({query}) to '{target}' {FORMATS[suffix]}")
+            sha256, size = file_digest(temporary)
             os.replace(temporary, final)
         finally:
             temporary.unlink(missing_ok=True)
-        written.append(final)
+        written.append((final, sha256, size))
     return written
+
+
+def export_table(
+    con: duckdb.DuckDBPyConnection, table: str, dataset_dir: Path, name: str
+) -> list[Path]:
+    """Write `<dataset_dir>/<name>.parquet` and `.csv` from `table`, each atomically."""
+    return [path for path, _, _ in export_table_files(con, table, dataset_dir, name)]

@@ -46,6 +46,7 @@ class Model:
     feeds: tuple[str, ...] = ()  # exported datasets (warehouse/release.py) it feeds
     procedure: str | None = None  # "module:function" refreshing it instead of a SQL file
     runs_in: str | None = None  # the flow that brings it up to date, when not the load's own
+    written_by: str | None = None  # the source whose publications write it (appended models)
 
     @property
     def table(self) -> str:
@@ -55,8 +56,9 @@ class Model:
 MODELS: tuple[Model, ...] = (
     Model("meta/tables"),
     Model("meta/publications"),  # what each publish target holds (fsdata/publish)
+    Model("meta/release_files"),  # each release file's expected sha256, the changelog
     # espaces
-    Model("raw/espaces", reads=("meta/tables",)),
+    Model("raw/espaces", reads=("meta/tables",), written_by="espaces"),
     Model("staging/espaces", reads=("raw/espaces", "meta/tables"), refresh=VIEW),
     Model(
         "core/espaces",
@@ -73,9 +75,9 @@ MODELS: tuple[Model, ...] = (
     ),
     Model("marts/espaces_current", reads=("core/espaces",), refresh=REBUILT, feeds=("espaces",)),
     # observatoire
-    Model("raw/observatoire_editions", reads=("meta/tables",)),
-    Model("raw/observatoire_demarches", reads=("meta/tables",)),
-    Model("raw/observatoire_indicators", reads=("meta/tables",)),
+    Model("raw/observatoire_editions", reads=("meta/tables",), written_by="observatoire"),
+    Model("raw/observatoire_demarches", reads=("meta/tables",), written_by="observatoire"),
+    Model("raw/observatoire_indicators", reads=("meta/tables",), written_by="observatoire"),
     Model("staging/observatoire_demarches", reads=("raw/observatoire_demarches",), refresh=VIEW),
     Model(
         "staging/observatoire_indicators",
@@ -128,7 +130,7 @@ MODELS: tuple[Model, ...] = (
         feeds=("observatoire",),
     ),
     # communes and coverage
-    Model("core/communes", feeds=("communes",)),
+    Model("core/communes", feeds=("communes",), written_by="communes"),
     Model(
         "core/commune_nearest_espace",
         reads=("core/espaces", "core/communes"),
@@ -151,11 +153,11 @@ MODELS: tuple[Model, ...] = (
         runs_in="coverage",
     ),
     # partners: the catalogue and the promise tracker joining it to the observatory
-    Model("core/partners", feeds=("partners",)),
-    Model("core/partner_services", feeds=("partners",)),
-    Model("core/partner_aliases", feeds=("partners",)),
-    Model("core/official_figures", feeds=("partners",)),
-    Model("core/administration_partners", feeds=("partners",)),
+    Model("core/partners", feeds=("partners",), written_by="partners"),
+    Model("core/partner_services", feeds=("partners",), written_by="partners"),
+    Model("core/partner_aliases", feeds=("partners",), written_by="partners"),
+    Model("core/official_figures", feeds=("partners",), written_by="partners"),
+    Model("core/administration_partners", feeds=("partners",), written_by="partners"),
     Model(
         "core/observatory_administration_partners",
         reads=("core/demarches", "core/partner_aliases", "core/administration_partners"),
@@ -180,8 +182,8 @@ MODELS: tuple[Model, ...] = (
         refresh=REBUILT,
         procedure="warehouse.footfall:load_departements",
     ),
-    Model("raw/footfall", reads=("meta/tables",)),
-    Model("core/footfall", reads=("raw/footfall",), feeds=("footfall",)),
+    Model("raw/footfall", reads=("meta/tables",), written_by="footfall"),
+    Model("core/footfall", reads=("raw/footfall",), feeds=("footfall",), written_by="footfall"),
     Model(
         "staging/footfall_population",
         reads=("core/communes", "core/ref_departements"),
@@ -213,8 +215,8 @@ MODELS: tuple[Model, ...] = (
 )
 MODELS += (
     # the official series (baromètre) reconciled with the espace history
-    Model("core/barometre", feeds=("barometre",)),
-    Model("core/barometre_targets", feeds=("barometre",)),
+    Model("core/barometre", feeds=("barometre",), written_by="barometre"),
+    Model("core/barometre_targets", feeds=("barometre",), written_by="barometre"),
     Model(
         "marts/network_reconciliation",
         reads=("core/barometre", "core/espaces", "core/ref_departements", "meta/tables"),
@@ -224,7 +226,7 @@ MODELS += (
 )
 MODELS += (
     # lieux de médiation numérique (history like the espaces) and conseillers numériques
-    Model("raw/lieux_mediation", reads=("meta/tables",)),
+    Model("raw/lieux_mediation", reads=("meta/tables",), written_by="mediation"),
     Model("staging/lieux_mediation", reads=("raw/lieux_mediation", "meta/tables"), refresh=VIEW),
     Model(
         "core/lieux_mediation",
@@ -260,7 +262,12 @@ MODELS += (
         feeds=("mediation",),
         runs_in="coverage",
     ),
-    Model("core/conseillers_structures", reads=("meta/tables",), feeds=("conseillers",)),
+    Model(
+        "core/conseillers_structures",
+        reads=("meta/tables",),
+        feeds=("conseillers",),
+        written_by="conseillers",
+    ),
     Model(
         "marts/conseillers_numeriques",
         reads=("core/conseillers_structures", "core/ref_departements"),
@@ -350,6 +357,21 @@ def refresh_plan(written: Iterable[str], models: Iterable[Model] = MODELS) -> li
         m.name for m in declared if m.name in needed and not m.reads and m.refresh == REBUILT
     }
     return [m for m in creation_order(declared) if m.name in references or m in found]
+
+
+def source_models(source: str, models: Iterable[Model] = MODELS) -> tuple[str, ...]:
+    """The models a run of `source` writes: those its publications append to, or, for a
+    derived flow (coverage), those it brings up to date."""
+    return tuple(m.name for m in models if source in (m.written_by, m.runs_in))
+
+
+def datasets_for(source: str, models: Iterable[Model] = MODELS) -> tuple[str, ...]:
+    """The release datasets a publication of `source` changes: fed by the models it writes or
+    brings up to date, and those the graph rebuilds after them (but not a derived flow's)."""
+    declared = list(models)
+    written = source_models(source, declared)
+    after = [m for m in refresh_plan(written, declared) if m.runs_in in (None, source)]
+    return tuple(datasets_fed([MODEL_BY_NAME[name] for name in written] + after))
 
 
 def datasets_fed(models: Iterable[Model]) -> list[str]:

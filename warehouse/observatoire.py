@@ -26,12 +26,6 @@ from transforms.observatoire import Edition, ParsedEdition, administrations
 from warehouse.db import insert_frame, record_quarantine, set_snapshot
 
 SOURCE = "observatoire"
-# The models an edition's publication writes (warehouse/graph.py).
-EDITION_MODELS = (
-    "raw/observatoire_editions",
-    "raw/observatoire_demarches",
-    "raw/observatoire_indicators",
-)
 
 DEMARCHE_COLUMNS = (
     "edition_id", "source_row", "demarche_key", "source_demarche_id", "title", "title_norm",

@@ -30,6 +30,7 @@ table{border-collapse:collapse;width:100%;font-size:.9rem}
 th,td{border-bottom:1px solid #e5e5e5;padding:.25rem .4rem;text-align:left;vertical-align:top}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:.5rem 0}
 dt{font-weight:600} dd{margin:0}
+pre{background:#f0f0f0;padding:.5rem .8rem;border-radius:4px;overflow-x:auto}
 details summary{cursor:pointer;font-weight:600}
 a{color:#000091}
 """
@@ -235,6 +236,41 @@ def _when(value: Any) -> str:
     return "—" if value is None else str(value)
 
 
+def _size(n: int) -> str:
+    if n >= 1 << 20:
+        return f"{n / (1 << 20):.1f} Mo".replace(".", ",")
+    return f"{max(n, 1) / 1024:.0f} Ko"
+
+
+def analyst_section(package: dict[str, Any]) -> str:
+    """How to open the analyst database, with its size; nothing before it is published."""
+    from warehouse.analyst_db import VIEWS
+    from warehouse.release_registry import ANALYST_DATABASE
+
+    found = [r for r in package.get("resources", []) if r.get("path") == ANALYST_DATABASE]
+    if not found:
+        return ""
+    resource = found[0]
+    views = ", ".join(f"<code>{_e(v)}</code>" for v in VIEWS)
+    name = _e(ANALYST_DATABASE)
+    return f"""<section id="analyst-database"><h2>Base DuckDB pour analystes</h2>
+<p>{_e(resource.get("description", ""))}</p><dl>
+<dt>Fichier</dt><dd><a href="{name}">{name}</a> ({_e(_size(int(resource["bytes"])))}, \
+<code>{_e(resource["hash"])}</code>)</dd>
+<dt>Vues</dt><dd>{views}</dd>
+<dt>Lisible par</dt><dd>DuckDB 1.0 ou plus récent</dd></dl>
+<p>Python (<code>pip install duckdb</code>) :</p>
+<pre><code>import duckdb
+con = duckdb.connect("{name}", read_only=True)
+con.sql("select * from network_size").show()</code></pre>
+<p>Ligne de commande DuckDB :</p>
+<pre><code>duckdb -readonly {name} "select * from coverage_by_departement_latest"</code></pre>
+<p>Sans téléchargement, depuis la publication en ligne (extension httpfs de DuckDB) :</p>
+<pre><code>ATTACH 'https://…/{name}' AS fs (READ_ONLY);
+SELECT * FROM fs.promise_tracker;</code></pre>
+<p>Depuis ce dépôt : <code>fsdata sql "select * from network_size"</code>.</p></section>"""
+
+
 def render_page(
     con: duckdb.DuckDBPyConnection,
     exports_dir: Path,
@@ -340,6 +376,7 @@ def render_page(
 <a href="SHA256SUMS">SHA256SUMS</a> (<code>sha256sum -c SHA256SUMS</code>){changelog}</p>
 {synthetic_note}
 <details><summary>Sources</summary><ul>{sources}</ul></details></section>
+{analyst_section(package)}
 <h2>En un coup d'œil</h2>{draw_map(con)}<div class="charts">{charts(con)}</div>
 <h2>Jeux de données</h2>{"".join(sections)}
 </main></body></html>

@@ -16,6 +16,7 @@ import duckdb
 import polars as pl
 
 from transforms.partners import partner_for_administration
+from warehouse import graph
 from warehouse.db import insert_frame
 
 SOURCE = "partners"
@@ -27,15 +28,8 @@ SERVICE_COLUMNS = (
     "partner_code", "service_code", "service_label", "theme", "effective_from", "effective_to",
     "source_document", "source_date",
 )  # fmt: skip
-# The models a catalogue load replaces (warehouse/graph.py).
-CATALOGUE_MODELS = (
-    "core/partners",
-    "core/partner_services",
-    "core/partner_aliases",
-    "core/administration_partners",
-    "core/official_figures",
-)
-CATALOGUE_TABLES = tuple(name.replace("/", ".") for name in CATALOGUE_MODELS)
+# The tables a catalogue load replaces (the model graph's models written by partners).
+CATALOGUE_TABLES = tuple(name.replace("/", ".") for name in graph.source_models(SOURCE))
 
 
 def _extra_json(frame: pl.DataFrame, known: tuple[str, ...]) -> pl.Series:

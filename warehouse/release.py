@@ -1,21 +1,25 @@
-"""The open-data release under `<home>/exports/`: one registry of published datasets, and the one
-step every flow ends with.
+"""The open-data release under `<home>/exports/`, the one step every run ends with.
 
-`publish(con, exports_dir, source, entry)` re-exports the datasets a source's publication
-touches (its own and those built from it too, e.g. the promise tracker after an observatory
-edition), then rewrites the release files: `datapackage.json` (Frictionless Data Package, French
-descriptions from the warehouse's `COMMENT ON`), `CHANGELOG.md` (one entry per publication),
-`index.html` (the catalogue page) and `SHA256SUMS` (last, so it covers the others). Every file
-is written atomically and only when its bytes change: a run that publishes nothing leaves the
-release byte-identical.
+The release is a function of the warehouse. `publish(con, exports_dir, source, entry)` runs after
+every run, published or not:
+
+- each data file (`<dataset>/<table>.parquet|.csv`) is written again when the warehouse has a
+  publication it does not reflect yet (its dataset's sources published a later load), or when
+  the file on disk is missing or is not the one recorded in `meta.release_files`;
+- the analyst database `france_services.duckdb` likewise, against every source's publications;
+- `CHANGELOG.md` (from `meta.release_changelog`), `datapackage.json` (sizes and hashes from the
+  records, never read back from the folder), `index.html` and, last, `SHA256SUMS` (from the
+  records) are written from the warehouse, each only when its bytes change.
+
+Every file is written atomically (temp file + rename) and recorded with the sha256 of the bytes
+written. A rerun after any failure therefore ends with a release that `sha256sum -c SHA256SUMS`
+verifies, and says what it repaired; a file in `exports/` that the release did not write is
+reported and never certified. A run that publishes nothing on an intact release changes no byte.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,653 +27,367 @@ from typing import Any
 
 import duckdb
 
-from warehouse.db import fetch_first
-from warehouse.exports import export_table
-
-
-@dataclass(frozen=True)
-class Resource:
-    name: str  # file stem under the dataset folder
-    table: str  # warehouse table
-    primary_key: tuple[str, ...]  # empty when no column set is unique and never null
-    title: str
-
-
-@dataclass(frozen=True)
-class Dataset:
-    name: str  # folder under exports/
-    title: str
-    sources: tuple[str, ...]  # meta.loads sources whose publications feed it
-    resources: tuple[Resource, ...]
-    extra: Callable[[duckdb.DuckDBPyConnection, Path], Path] | None = field(default=None)
-
-
-def _footfall_readme(con: duckdb.DuckDBPyConnection, folder: Path) -> Path:
-    from warehouse.footfall import write_readme
-
-    return write_readme(con, folder)
-
-
-DATASETS: tuple[Dataset, ...] = (
-    Dataset(
-        "espaces",
-        "Espaces France services",
-        ("espaces",),
-        (
-            Resource(
-                "espaces_history",
-                "core.espaces",
-                ("espace_id", "valid_from"),
-                "Historique des espaces",
-            ),
-            Resource("espaces_current", "marts.espaces_current", ("espace_id",), "Espaces ouverts"),
-            Resource(
-                "network_by_departement",
-                "marts.network_by_departement",
-                ("as_of", "insee_dep"),
-                "Réseau par département",
-            ),
-        ),
-    ),
-    Dataset(
-        "observatoire",
-        "Observatoire de la qualité des démarches en ligne",
-        ("observatoire",),
-        (
-            Resource("editions", "core.editions", ("edition_id",), "Éditions"),
-            Resource("demarches", "core.demarches", ("demarche_id",), "Démarches"),
-            Resource(
-                "administrations", "core.administrations", ("administration_id",), "Administrations"
-            ),
-            Resource(
-                "demarche_indicators",
-                "core.demarche_indicators",
-                ("edition_id", "demarche_id", "indicator"),
-                "Indicateurs par démarche et édition",
-            ),
-            Resource(
-                "demarche_indicator_trends",
-                "marts.demarche_indicator_trends",
-                ("edition_id", "scope", "scope_id"),
-                "Tendances des indicateurs",
-            ),
-            Resource(
-                "demarche_trajectories",
-                "marts.demarche_trajectories",
-                ("demarche_id", "indicator"),
-                "Trajectoires des démarches",
-            ),
-        ),
-    ),
-    Dataset(
-        "communes",
-        "Communes (référentiel)",
-        ("communes",),
-        (Resource("communes", "core.communes", ("vintage", "code_insee"), "Communes"),),
-    ),
-    Dataset(
-        "coverage",
-        "Couverture du territoire",
-        ("coverage", "espaces", "communes"),
-        (
-            Resource(
-                "coverage", "marts.coverage", ("as_of", "level", "code"), "Couverture par zone"
-            ),
-            Resource(
-                "communes_far",
-                "marts.communes_far",
-                ("as_of", "code_insee"),
-                "Communes les plus éloignées",
-            ),
-        ),
-    ),
-    Dataset(
-        "partners",
-        "Partenaires et suivi de la promesse",
-        ("partners", "observatoire"),
-        (
-            Resource("partners", "core.partners", ("partner_code",), "Partenaires"),
-            Resource(
-                "partner_services",
-                "core.partner_services",
-                ("partner_code", "service_code", "effective_from"),
-                "Services des partenaires",
-            ),
-            Resource(
-                "partner_aliases",
-                "core.partner_aliases",
-                ("alias_normalised", "partner_code"),
-                "Noms des partenaires",
-            ),
-            Resource(
-                "administration_partners",
-                "core.administration_partners",
-                ("administration_normalised", "partner_code"),
-                "Administrations et partenaires",
-            ),
-            Resource("official_figures", "core.official_figures", (), "Chiffres officiels"),
-            Resource(
-                "observatory_administration_partners",
-                "core.observatory_administration_partners",
-                (),
-                "Administrations de l'observatoire et partenaires",
-            ),
-            Resource(
-                "demarche_partner_coverage",
-                "marts.demarche_partner_coverage",
-                ("edition_id",),
-                "Suivi de la promesse : démarches couvertes",
-            ),
-            Resource(
-                "demarche_uncovered_administrations",
-                "marts.demarche_uncovered_administrations",
-                (),
-                "Administrations non couvertes",
-            ),
-        ),
-    ),
-    Dataset(
-        "promises",
-        "Suivi des promesses du réseau",
-        ("espaces", "observatoire", "communes", "coverage", "partners", "barometre", "conseillers"),
-        (
-            Resource(
-                "promise_tracker", "marts.promise_tracker", ("promise_code",), "Suivi des promesses"
-            ),
-            Resource(
-                "promise_measures",
-                "marts.promise_measures",
-                ("measure", "measured_on", "source"),
-                "Mesures des promesses dans le temps",
-            ),
-            Resource("promises", "core.promises", ("promise_code",), "Promesses (références)"),
-        ),
-    ),
-    Dataset(
-        "footfall",
-        "Fréquentation des espaces",
-        ("footfall",),
-        (
-            Resource("footfall", "core.footfall", ("load_id", "source_row"), "Fréquentation"),
-            Resource("footfall_monthly", "marts.footfall_monthly", (), "Fréquentation mensuelle"),
-            Resource(
-                "footfall_espace_ranking",
-                "marts.footfall_espace_ranking",
-                ("period_end", "espace_id"),
-                "Classement des espaces",
-            ),
-            Resource(
-                "footfall_reconciliation",
-                "marts.footfall_reconciliation",
-                ("figure_code", "scope"),
-                "Rapprochement avec les chiffres officiels",
-            ),
-        ),
-        extra=_footfall_readme,
-    ),
-    Dataset(
-        "barometre",
-        "Baromètre des résultats : labellisations France services",
-        ("barometre", "espaces"),
-        (
-            Resource(
-                "barometre",
-                "core.barometre",
-                ("indicator_id", "level", "code", "date"),
-                "Série officielle des labellisations",
-            ),
-            Resource(
-                "barometre_targets",
-                "core.barometre_targets",
-                ("indicator_id", "level", "code", "target_date"),
-                "Cibles",
-            ),
-            Resource(
-                "network_reconciliation",
-                "marts.network_reconciliation",
-                ("date", "level", "code"),
-                "Rapprochement avec la liste des espaces",
-            ),
-        ),
-    ),
-    Dataset(
-        "mediation",
-        "Lieux de médiation numérique",
-        ("mediation", "espaces", "communes"),
-        (
-            Resource(
-                "lieux_mediation_history",
-                "core.lieux_mediation",
-                ("lieu_id", "valid_from"),
-                "Historique des lieux de médiation numérique",
-            ),
-            Resource(
-                "lieux_mediation",
-                "marts.lieux_mediation",
-                ("as_of", "level", "code"),
-                "Lieux par territoire et dispositif",
-            ),
-            Resource(
-                "mediation_coverage",
-                "marts.mediation_coverage",
-                ("as_of", "network", "level", "code"),
-                "Couverture par la médiation numérique et par France services",
-            ),
-            Resource(
-                "france_services_lieux_matches",
-                "marts.france_services_lieux_matches",
-                (),
-                "Lieux « France Services » et espaces de la liste",
-            ),
-        ),
-    ),
-    Dataset(
-        "conseillers",
-        "Conseillers numériques",
-        ("conseillers",),
-        (
-            Resource(
-                "conseillers_structures",
-                "core.conseillers_structures",
-                ("as_of", "structure_id"),
-                "Structures d'accueil",
-            ),
-            Resource(
-                "conseillers_numeriques",
-                "marts.conseillers_numeriques",
-                ("as_of", "level", "code"),
-                "Conseillers numériques par territoire",
-            ),
-        ),
-    ),
+from warehouse.analyst_db import build_analyst_database
+from warehouse.archive import sha256_of
+from warehouse.exports import export_table_files
+from warehouse.graph import datasets_for
+from warehouse.release_catalog import (
+    datapackage,
+    is_synthetic,
+    row_count,
+    source_publications,
+    table_comment,
+    table_exists,
+    table_schema,
+    validation_label,
+    validation_outcomes,
 )
-DATASET_BY_NAME = {d.name: d for d in DATASETS}
-
-SOURCE_INFO: dict[str, tuple[str, str]] = {
-    # source → (attribution, where it comes from)
-    "espaces": (
-        "Liste des France services — ANCT, data.gouv.fr",
-        "https://www.data.gouv.fr/fr/datasets/liste-des-france-services/",
-    ),
-    "observatoire": (
-        "Observatoire de la qualité des démarches en ligne — DINUM, data.gouv.fr",
-        "https://www.data.gouv.fr/fr/datasets/observatoire-de-la-qualite-des-demarches-en-ligne/",
-    ),
-    "communes": (
-        "Communes de France (référentiel Etalab) — data.gouv.fr",
-        "https://www.data.gouv.fr/fr/datasets/communes-de-france-base-des-codes-postaux/",
-    ),
-    "partners": (
-        "Catalogue des partenaires France services — circulaire n° 6094-SG et documents cités",
-        "https://www.legifrance.gouv.fr/circulaire/id/44806",
-    ),
-    "footfall": (
-        "Flux de fréquentation des opérateurs",
-        "https://github.com/france-services-data/france-services-data",
-    ),
-    "barometre": (
-        "Baromètre des résultats de l'action publique — Etalab / DINUM, data.gouv.fr",
-        "https://www.data.gouv.fr/fr/datasets/barometre-des-resultats-de-laction-publique/",
-    ),
-    "mediation": (
-        "Lieux de médiation numérique sur le territoire national — ANCT, data.gouv.fr "
-        "(standard LaMednum / ANCT v1.0.2)",
-        "https://www.data.gouv.fr/fr/datasets/lieux-de-mediation-numerique-sur-le-territoire-national/",
-    ),
-    "conseillers": (
-        "Structures accueillant des conseillers numériques, juin 2021 — ANCT "
-        "(carte des conseillers numériques)",
-        "https://github.com/anct-carto/conseillers-numeriques",
-    ),
-}
-LICENSE = {
-    "name": "etalab-2.0",
-    "path": "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
-    "title": "Licence Ouverte / Open Licence version 2.0",
-}
-SYNTHETIC_WARNING = (
-    "DONNÉES SYNTHÉTIQUES : ce jeu contient des chiffres inventés (flux de démonstration), "
-    "pas la fréquentation réelle des espaces."
+from warehouse.release_changelog import (
+    CHANGELOG,
+    add_entry,
+    adopt_legacy,
+    changelog_entry,
+    changelog_text,
+    missed_publications,
 )
-RELEASE_FILES = ("datapackage.json", "CHANGELOG.md", "index.html", "SHA256SUMS")
-CHANGELOG_HEADER = "# Journal des publications\n\nLa plus récente en premier.\n"
+from warehouse.release_files import (
+    CHECKSUMS,
+    FileRecord,
+    checksums_text,
+    disk_problem,
+    folder_files,
+    forget_files,
+    read_records,
+    record_files,
+    verify_release,
+    write_if_changed,
+    write_recorded,
+)
+from warehouse.release_registry import (
+    ANALYST_DATABASE,
+    DATASET_BY_NAME,
+    DATASETS,
+    Dataset,
+    Resource,
+)
+
+__all__ = [
+    "ANALYST_DATABASE",
+    "DATASETS",
+    "DATASET_BY_NAME",
+    "Dataset",
+    "ReleaseFailed",
+    "ReleaseReport",
+    "Resource",
+    "datapackage",
+    "is_synthetic",
+    "publish",
+    "publish_release",
+    "row_count",
+    "source_publications",
+    "table_comment",
+    "table_exists",
+    "table_schema",
+    "validation_label",
+    "validation_outcomes",
+    "verify_release",
+    "write_if_changed",
+    "write_release_files",
+]
+
+RELEASE_FILES = ("datapackage.json", CHANGELOG, "index.html", CHECKSUMS)
+BEHIND = "behind the warehouse (an earlier run's release did not finish)"
 
 
-# --- writing ----------------------------------------------------------------------------------
+@dataclass
+class ReleaseReport:
+    written: list[Path] = field(default_factory=list)  # files whose bytes were written
+    repaired: list[str] = field(default_factory=list)  # "path (why)"
+    unlisted: list[str] = field(default_factory=list)  # files the release did not write
+
+    def lines(self) -> list[str]:
+        return [f"release: repaired {item}" for item in self.repaired] + [
+            f"release: {name}: not written by the release, not certified" for name in self.unlisted
+        ]
 
 
-def write_if_changed(path: Path, content: str | bytes) -> bool:
-    """Write atomically (temp + rename), and not at all when the bytes are the same."""
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    if path.exists() and path.read_bytes() == data:
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        temporary.write_bytes(data)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return True
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-# --- what the warehouse holds -----------------------------------------------------------------
-
-
-def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    schema, _, name = table.partition(".")
-    return (
-        fetch_first(
-            con.execute(
-                "select 1 from duckdb_tables() where schema_name = ? and table_name = ?",
-                [schema, name],
-            )
-        )
-        is not None
-    )
-
-
-def row_count(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    if not table_exists(con, table):
-        raise ValueError(f"no table {table!r}")
-    schema, _, name = table.partition(".")
-    row = fetch_first(con.execute(f'select count(*) from "{schema}"."{name}"'))
-    return int(row[0]) if row else 0
-
-
-def table_comment(con: duckdb.DuckDBPyConnection, table: str) -> str:
-    schema, _, name = table.partition(".")
-    row = fetch_first(
-        con.execute(
-            "select comment from duckdb_tables() where schema_name = ? and table_name = ?",
-            [schema, name],
-        )
-    )
-    return (row[0] or "") if row else ""
-
-
-def _field_type(duckdb_type: str) -> dict[str, Any]:
-    kind = duckdb_type.upper()
-    if kind.endswith("[]") or kind.startswith(("STRUCT", "MAP")) or kind == "JSON":
-        # Lists are written as DuckDB prints them ("[a, b]"), JSON as its text.
-        return {"type": "string"}
-    if kind in ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER"):
-        return {"type": "integer"}
-    if kind in ("DOUBLE", "FLOAT", "REAL") or kind.startswith("DECIMAL"):
-        return {"type": "number"}
-    if kind == "BOOLEAN":
-        return {"type": "boolean"}
-    if kind == "DATE":
-        return {"type": "date"}
-    if kind.startswith("TIMESTAMP"):
-        # DuckDB writes "2024-08-01 10:00:00.123+00": ISO 8601 with a space.
-        return {"type": "datetime", "format": "any"}
-    return {"type": "string"}
-
-
-def table_schema(con: duckdb.DuckDBPyConnection, resource: Resource) -> dict[str, Any]:
-    schema, _, name = resource.table.partition(".")
-    columns = con.execute(
-        """
-        select column_name, data_type, comment from duckdb_columns()
-        where schema_name = ? and table_name = ? order by column_index
-        """,
-        [schema, name],
-    ).fetchall()
-    fields = []
-    for column, data_type, comment in columns:
-        item: dict[str, Any] = {"name": column, **_field_type(data_type)}
-        if comment:
-            item["description"] = comment
-        fields.append(item)
-    document: dict[str, Any] = {"fields": fields}
-    if resource.primary_key:
-        document["primaryKey"] = list(resource.primary_key)
-    return document
-
-
-def is_synthetic(con: duckdb.DuckDBPyConnection) -> bool:
-    if not table_exists(con, "core.footfall"):
-        return False
-    row = fetch_first(
-        con.execute("select coalesce(bool_or(is_synthetic), false) from core.footfall")
-    )
-    return bool(row and row[0])
-
-
-def source_publications(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
-    """Per source, its last publication: when, as of which date, how many publications."""
+def generations(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Per dataset, the last published load of the sources that feed it."""
     rows = con.execute(
-        """
-        select source, max(finished_at), max(as_of), count(*),
-               arg_max(load_id, load_id), arg_max(file_name, load_id)
-        from meta.loads where status = 'published' group by source order by source
-        """
+        "select source, max(load_id) from meta.loads where status = 'published' group by source"
     ).fetchall()
-    return {
-        source: {
-            "published_at": finished,
-            "as_of": as_of,
-            "publications": count,
-            "load_id": load_id,
-            "file_name": file_name,
-        }
-        for source, finished, as_of, count, load_id, file_name in rows
-    }
+    found: dict[str, int] = {}
+    for source, load_id in rows:
+        for name in datasets_for(source):
+            found[name] = max(found.get(name, 0), int(load_id))
+    return found
 
 
-def validation_outcomes(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
-    """Per source, the validation of its last published load: rules run, rules failed by class."""
-    rows = con.execute(
-        """
-        with latest as (
-            select source, max(load_id) as load_id from meta.loads
-            where status = 'published' group by source
-        )
-        select l.source, l.load_id, count(v.rule),
-               count(v.rule) filter (where not v.success and v.rule_class = 'blocking'),
-               count(v.rule) filter (where not v.success and v.rule_class = 'row_rejected'),
-               count(v.rule) filter (where not v.success and v.rule_class = 'warning')
-        from latest l left join meta.validation_results v using (load_id)
-        group by all order by l.source
-        """
+def _last_published(con: duckdb.DuckDBPyConnection, source: str) -> int | None:
+    row = con.execute(
+        "select max(load_id) from meta.loads where status = 'published' and source = ?", [source]
     ).fetchall()
-    return {
-        source: {
-            "load_id": load_id,
-            "rules": rules,
-            "blocking": blocking,
-            "row_rejected": rejected,
-            "warning": warning,
-        }
-        for source, load_id, rules, blocking, rejected, warning in rows
-    }
+    return row[0][0] if row else None
 
 
-def validation_label(outcome: dict[str, Any] | None) -> str:
-    if not outcome or not outcome["rules"]:
-        return "pas de validation enregistrée"
-    failed = outcome["row_rejected"] + outcome["warning"]
-    if not failed:
-        return f"{outcome['rules']} règles respectées"
-    return (
-        f"{outcome['rules']} règles : {outcome['row_rejected']} avec lignes en quarantaine, "
-        f"{outcome['warning']} avertissements"
-    )
+def _why(
+    exports_dir: Path, record: FileRecord | None, generation: int, fresh: bool
+) -> tuple[bool, str | None]:
+    """(write it?, why it is a repair or None when it is this publication's own write)."""
+    if record is None:
+        return True, None
+    if record.generation is None or record.generation < generation:
+        return True, None if fresh else BEHIND
+    problem = disk_problem(exports_dir, record)
+    return problem is not None, problem
 
 
-# --- the release files --------------------------------------------------------------------------
-
-
-def _iso(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return str(value)
-
-
-def datapackage(con: duckdb.DuckDBPyConnection, exports_dir: Path) -> dict[str, Any]:
-    publications = source_publications(con)
-    synthetic = is_synthetic(con)
-    resources = []
-    for dataset in DATASETS:
-        for resource in dataset.resources:
-            csv_path = exports_dir / dataset.name / f"{resource.name}.csv"
-            if not csv_path.exists() or not table_exists(con, resource.table):
-                continue
-            description = table_comment(con, resource.table)
-            if dataset.name == "footfall" and synthetic:
-                description = f"{SYNTHETIC_WARNING} {description}"
-            resources.append(
-                {
-                    "name": resource.name,
-                    "title": f"{dataset.title} — {resource.title}",
-                    "description": description
-                    + f" Aussi en Parquet (zstd) : {dataset.name}/{resource.name}.parquet.",
-                    "path": f"{dataset.name}/{resource.name}.csv",
-                    "format": "csv",
-                    "mediatype": "text/csv",
-                    "encoding": "utf-8",
-                    "bytes": csv_path.stat().st_size,
-                    "hash": f"sha256:{sha256_file(csv_path)}",
-                    "schema": table_schema(con, resource),
-                }
-            )
-    sources = []
-    for source, info in publications.items():
-        if source not in SOURCE_INFO:
+def _export_dataset(
+    con: duckdb.DuckDBPyConnection,
+    exports_dir: Path,
+    dataset: Dataset,
+    generation: int,
+    fresh: bool,
+    records: dict[str, FileRecord],
+    report: ReleaseReport,
+) -> None:
+    folder = exports_dir / dataset.name
+    written: list[FileRecord] = []
+    for resource in dataset.resources:
+        if not table_exists(con, resource.table):
             continue
-        attribution, path = SOURCE_INFO[source]
-        title = (
-            f"{attribution} ; dernière publication le {_iso(info['published_at'])}"
-            + (f", données au {info['as_of']}" if info["as_of"] else "")
-            + f" ({info['publications']} publication(s))"
-        )
-        if source == "footfall" and synthetic:
-            title = f"SYNTHÉTIQUE — flux de démonstration inventé ; {title}"
-        sources.append({"title": title, "path": path})
-    latest = max((i["published_at"] for i in publications.values()), default=None)
-    document: dict[str, Any] = {
-        "name": "france-services-data",
-        "title": "France services : réseau, démarches en ligne, couverture et fréquentation",
-        "description": (
-            "Entrepôt de données ouvertes du réseau France services, avec l'historique complet. "
-            "Chaque fichier CSV (UTF-8, virgule, dates ISO 8601, coordonnées WGS84 à 6 décimales) "
-            "a son jumeau Parquet ; SHA256SUMS permet de vérifier les téléchargements."
-            + (f" {SYNTHETIC_WARNING}" if synthetic else "")
-        ),
-        "licenses": [LICENSE],
-        "sources": sources,
-        "resources": resources,
-    }
-    if latest is not None:
-        document["created"] = _iso(latest)
-    return document
-
-
-def _parquet_rows(con: duckdb.DuckDBPyConnection, path: Path) -> int | None:
-    if not path.exists():
-        return None
-    row = fetch_first(con.execute("select count(*) from read_parquet(?)", [str(path)]))
-    return int(row[0]) if row else None
-
-
-def changelog_entry(
-    entry: dict[str, Any], deltas: dict[str, tuple[int | None, int]], when: datetime
-) -> str:
-    lines = [
-        f"## {when.astimezone(UTC):%Y-%m-%d %H:%M} UTC — {entry.get('source')}",
-        "",
-        f"- {entry.get('message') or entry.get('status')}",
-    ]
-    if entry.get("as_of"):
-        lines.append(f"- données au : {entry['as_of']}")
-    if entry.get("load_id") is not None:
-        lines.append(f"- chargement : {entry['load_id']}")
-    for name, value in (entry.get("changes") or {}).items():
-        lines.append(f"- {name} : {value}")
-    changed = {k: v for k, v in deltas.items() if v[0] != v[1]}
-    if changed:
-        lines += ["", "| fichier | lignes avant | lignes après | écart |", "|---|---:|---:|---:|"]
-        for name, (before, after) in changed.items():
-            delta = after - (before or 0)
-            lines.append(f"| {name} | {before if before is not None else '—'} | {after} | "
-                         f"{delta:+d} |")  # fmt: skip
-    else:
-        lines.append("- aucun fichier publié n'a changé de nombre de lignes")
-    return "\n".join(lines) + "\n"
-
-
-def write_changelog(exports_dir: Path, text: str) -> None:
-    path = exports_dir / "CHANGELOG.md"
-    previous = path.read_text("utf-8") if path.exists() else CHANGELOG_HEADER
-    body = previous[len(CHANGELOG_HEADER) :] if previous.startswith(CHANGELOG_HEADER) else previous
-    older = body.strip("\n")
-    write_if_changed(path, CHANGELOG_HEADER + "\n" + text + (f"\n{older}\n" if older else ""))
-
-
-def write_checksums(exports_dir: Path) -> Path:
-    """`sha256sum -c` format, relative paths, every published file but this one."""
-    lines = []
-    for path in sorted(exports_dir.rglob("*")):
-        if not path.is_file() or path.name == "SHA256SUMS" or path.name.startswith("."):
+        suffixes = []
+        for suffix in (".parquet", ".csv"):
+            relative = f"{dataset.name}/{resource.name}{suffix}"
+            write, why = _why(exports_dir, records.get(relative), generation, fresh)
+            if write:
+                suffixes.append(suffix)
+                if why:
+                    report.repaired.append(f"{relative} ({why})")
+        if not suffixes:
             continue
-        lines.append(f"{sha256_file(path)}  {path.relative_to(exports_dir).as_posix()}")
-    target = exports_dir / "SHA256SUMS"
-    write_if_changed(target, "\n".join(lines) + "\n")
-    return target
+        rows = row_count(con, resource.table)
+        for path, sha256, size in export_table_files(
+            con, resource.table, folder, resource.name, tuple(suffixes)
+        ):
+            relative = path.relative_to(exports_dir).as_posix()
+            written.append(FileRecord(relative, sha256, size, rows, generation))
+            report.written.append(path)
+    if dataset.extra is not None:
+        relative = f"{dataset.name}/README.txt"
+        before = records.get(relative)
+        problem = disk_problem(exports_dir, before) if before is not None else None
+        path = dataset.extra(con, folder)
+        relative = path.relative_to(exports_dir).as_posix()
+        sha256 = sha256_of(path)
+        if before is None or before.sha256 != sha256 or problem:
+            if problem and not fresh:
+                report.repaired.append(f"{relative} ({problem})")
+            report.written.append(path)
+        written.append(FileRecord(relative, sha256, path.stat().st_size, None, generation))
+    # Recorded right after the files are in place: a run killed in between leaves a file
+    # that differs from its record, and the next run writes it again.
+    record_files(con, written)
+    records.update({r.path: r for r in written})
 
 
-def _has_rows(con: duckdb.DuckDBPyConnection, dataset: Dataset) -> bool:
-    return any(
+def _published(
+    con: duckdb.DuckDBPyConnection, dataset: Dataset, records: dict[str, FileRecord]
+) -> bool:
+    """Whether the dataset is part of the release: once a table of it has rows (a source only
+    rebuilt from others, e.g. footfall's marts after a listing, is not published empty)."""
+    prefix = f"{dataset.name}/"
+    return any(path.startswith(prefix) for path in records) or any(
         table_exists(con, r.table) and row_count(con, r.table) > 0 for r in dataset.resources
     )
 
 
-def export_dataset(
-    con: duckdb.DuckDBPyConnection, exports_dir: Path, dataset: Dataset
-) -> tuple[list[Path], dict[str, tuple[int | None, int]]]:
-    folder = exports_dir / dataset.name
-    written: list[Path] = []
+def _deltas(
+    con: duckdb.DuckDBPyConnection, names: tuple[str, ...], records: dict[str, FileRecord]
+) -> dict[str, tuple[int | None, int]]:
+    """Rows per file of this publication: as the release has them → as the warehouse has them."""
     deltas: dict[str, tuple[int | None, int]] = {}
-    for resource in dataset.resources:
-        if not table_exists(con, resource.table):
-            continue
-        before = _parquet_rows(con, folder / f"{resource.name}.parquet")
-        written += export_table(con, resource.table, folder, resource.name)
-        deltas[f"{dataset.name}/{resource.name}"] = (before, row_count(con, resource.table))
-    if dataset.extra is not None:
-        written.append(dataset.extra(con, folder))
-    return written, deltas
+    for name in names:
+        dataset = DATASET_BY_NAME[name]
+        for resource in dataset.resources:
+            if table_exists(con, resource.table):
+                record = records.get(f"{dataset.name}/{resource.name}.parquet")
+                before = record.rows if record is not None else None
+                deltas[f"{dataset.name}/{resource.name}"] = (before, row_count(con, resource.table))
+    return deltas
+
+
+class ReleaseFailed(RuntimeError):
+    """The release could not be written (a full disk, a folder that cannot be written): the
+    warehouse is committed, and the next run writes what is missing. One-line message."""
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def publish_release(
+    con: duckdb.DuckDBPyConnection,
+    exports_dir: Path,
+    source: str,
+    entry: dict[str, Any] | None = None,
+    validation_dir: Path | None = None,
+) -> ReleaseReport:
+    """Bring the release up to the warehouse (see the module's docstring). `entry` (a load
+    summary as a dict) whose status is `published` adds a CHANGELOG entry and marks the
+    datasets of `source` as this publication's own writes (not repairs). Raises
+    `ReleaseFailed` when a file cannot be written."""
+    try:
+        return _publish_release(con, exports_dir, source, entry, validation_dir)
+    except (OSError, duckdb.IOException) as exc:
+        raise ReleaseFailed(
+            f"release not brought up to date ({_reason(exc)}); the warehouse is committed and "
+            "the next run writes what is missing"
+        ) from exc
+
+
+def _publish_release(
+    con: duckdb.DuckDBPyConnection,
+    exports_dir: Path,
+    source: str,
+    entry: dict[str, Any] | None,
+    validation_dir: Path | None,
+) -> ReleaseReport:
+    report = ReleaseReport()
+    exports_dir.mkdir(parents=True, exist_ok=True)
+    records = read_records(con)
+    published = entry is not None and entry.get("status") == "published"
+    fresh = set(datasets_for(source)) if published else set()
+    if not records:
+        adopt_legacy(con, exports_dir)
+    # Entries are recorded before any file is written: a release that fails part-way keeps
+    # them. A publication whose release never ran gets its entry from meta.loads.
+    for load_id, missed, as_of, message, finished in missed_publications(
+        con, source if published else None
+    ):
+        late = {
+            "source": missed,
+            "status": "published",
+            "as_of": as_of,
+            "load_id": load_id,
+            "message": f"{message} (publication exportée par une exécution suivante)",
+        }
+        deltas = _deltas(con, datasets_for(missed), records)
+        when = finished or datetime.now(UTC)
+        add_entry(con, missed, load_id, changelog_entry(late, deltas, when))
+    if published:
+        assert entry is not None
+        deltas = _deltas(con, datasets_for(source), records)
+        load_id = entry.get("load_id") or _last_published(con, source)
+        add_entry(con, source, load_id, changelog_entry(entry, deltas, datetime.now(UTC)))
+    current = generations(con)
+    for dataset in DATASETS:
+        if dataset.name in current and _published(con, dataset, records):
+            _export_dataset(
+                con,
+                exports_dir,
+                dataset,
+                current[dataset.name],
+                dataset.name in fresh,
+                records,
+                report,
+            )
+    if current:
+        newest = max(current.values())
+        write, why = _why(exports_dir, records.get(ANALYST_DATABASE), newest, published)
+        if write:
+            sha256, size = build_analyst_database(con, exports_dir)
+            record = FileRecord(ANALYST_DATABASE, sha256, size, None, newest)
+            record_files(con, [record])
+            records[ANALYST_DATABASE] = record
+            report.written.append(exports_dir / ANALYST_DATABASE)
+            if why:
+                report.repaired.append(f"{ANALYST_DATABASE} ({why})")
+    if published and validation_dir is not None:
+        from warehouse.datadocs import build_gx_data_docs
+
+        build_gx_data_docs(con, validation_dir)
+    _write_release_files(con, exports_dir, validation_dir, records, report)
+    for line in report.lines():
+        print(line)
+    return report
+
+
+def _write_release_files(
+    con: duckdb.DuckDBPyConnection,
+    exports_dir: Path,
+    validation_dir: Path | None,
+    records: dict[str, FileRecord],
+    report: ReleaseReport,
+) -> None:
+    """CHANGELOG.md, datapackage.json, index.html, then SHA256SUMS, from the warehouse and the
+    records; files recorded for nothing the release produces any more are forgotten."""
+    from warehouse.page import render_page
+
+    if validation_dir is not None:
+        from warehouse.datadocs import build_docs
+
+        build_docs(con, validation_dir)
+    produced = {path for path in records if _still_produced(con, path)}
+    forget_files(con, sorted(set(records) - produced))
+    for path in set(records) - produced:
+        del records[path]
+    contents: list[tuple[str, str]] = []
+    changelog = changelog_text(con)
+    if changelog is not None:
+        contents.append((CHANGELOG, changelog))
+    package = datapackage(con, records)
+    contents.append(("datapackage.json", json.dumps(package, ensure_ascii=False, indent=2) + "\n"))
+    contents.append(("index.html", render_page(con, exports_dir, package, validation_dir)))
+    for name, text in contents:
+        _write_generated(con, exports_dir, name, text, records, report)
+    _write_generated(con, exports_dir, CHECKSUMS, checksums_text(records), records, report)
+    report.unlisted = [name for name in folder_files(exports_dir) if name not in records]
+
+
+def _write_generated(
+    con: duckdb.DuckDBPyConnection,
+    exports_dir: Path,
+    name: str,
+    text: str,
+    records: dict[str, FileRecord],
+    report: ReleaseReport,
+) -> None:
+    before = records.get(name)
+    problem = disk_problem(exports_dir, before) if before is not None else None
+    record, changed = write_recorded(exports_dir, name, text)
+    if changed:
+        report.written.append(exports_dir / name)
+        if problem and before is not None and before.sha256 == record.sha256:
+            # The same content as recorded, yet the file differed: that is a repair.
+            report.repaired.append(f"{name} ({problem})")
+    if before != record:
+        record_files(con, [record])
+        records[name] = record
+
+
+def _still_produced(con: duckdb.DuckDBPyConnection, path: str) -> bool:
+    if path in RELEASE_FILES or path == ANALYST_DATABASE:
+        return True
+    folder, _, file_name = path.partition("/")
+    dataset = DATASET_BY_NAME.get(folder)
+    if dataset is None:
+        return False
+    if file_name == "README.txt":
+        return dataset.extra is not None
+    stem, _, _ = file_name.rpartition(".")
+    return any(r.name == stem and table_exists(con, r.table) for r in dataset.resources)
 
 
 def write_release_files(
     con: duckdb.DuckDBPyConnection, exports_dir: Path, validation_dir: Path | None = None
 ) -> list[Path]:
-    """datapackage.json, index.html and SHA256SUMS from what is exported now."""
-    from warehouse.page import render_page
-
+    """CHANGELOG.md, datapackage.json, index.html and SHA256SUMS from the warehouse as it is."""
     exports_dir.mkdir(parents=True, exist_ok=True)
-    if validation_dir is not None:
-        from warehouse.datadocs import build_docs
-
-        build_docs(con, validation_dir)
-    package = datapackage(con, exports_dir)
-    write_if_changed(
-        exports_dir / "datapackage.json", json.dumps(package, ensure_ascii=False, indent=2) + "\n"
-    )
-    write_if_changed(
-        exports_dir / "index.html", render_page(con, exports_dir, package, validation_dir)
-    )
+    report = ReleaseReport()
+    _write_release_files(con, exports_dir, validation_dir, read_records(con), report)
     return [exports_dir / name for name in RELEASE_FILES if (exports_dir / name).exists()]
 
 
@@ -679,28 +397,12 @@ def publish(
     source: str,
     entry: dict[str, Any] | None = None,
     validation_dir: Path | None = None,
-    datasets: list[str] | None = None,
 ) -> list[Path]:
-    """Export `datasets` (those the publication changed: the model graph says which) and
-    rewrite the release files. `entry` (a load summary as a dict) adds a CHANGELOG entry when
-    its status is `published`; with another status the data files are left as they are."""
-    written: list[Path] = []
-    deltas: dict[str, tuple[int | None, int]] = {}
-    published = entry is None or entry.get("status") == "published"
-    # Nothing published, nothing re-exported: DuckDB may write the same rows in another order,
-    # and a run that changes nothing must leave every downloaded byte as it was.
-    for name in (datasets or []) if published else ():
-        if not _has_rows(con, DATASET_BY_NAME[name]) and not (exports_dir / name).is_dir():
-            continue  # a dataset nothing was loaded into yet is not published empty
-        files, counted = export_dataset(con, exports_dir, DATASET_BY_NAME[name])
-        written += files
-        deltas.update(counted)
-    if entry is not None and published:
-        write_changelog(exports_dir, changelog_entry(entry, deltas, datetime.now(UTC)))
-    if published and validation_dir is not None:
-        from warehouse.datadocs import build_gx_data_docs
-
-        build_gx_data_docs(con, validation_dir)
-    written += write_release_files(con, exports_dir, validation_dir)
-    write_checksums(exports_dir)
-    return written
+    """Bring the release up to the warehouse after a run of `source` (published or not) and
+    return the files written; repairs and files the release did not write are printed."""
+    report = publish_release(con, exports_dir, source, entry, validation_dir)
+    return report.written + [
+        exports_dir / name
+        for name in RELEASE_FILES
+        if (exports_dir / name).exists() and exports_dir / name not in report.written
+    ]
