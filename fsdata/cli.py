@@ -322,6 +322,7 @@ def _run(args: argparse.Namespace, home: Path, kwargs: dict[str, Any]) -> int:
     from flows.pipeline import LoadFailed, LoadRefused
     from fsdata.config import load_settings
     from warehouse.db import WarehouseHeld, damage_of, mark_unfinished
+    from warehouse.release import ReleaseFailed
 
     try:
         make_task_runner(load_settings(home, args.config))  # a bad setting fails here, not mid-run
@@ -360,6 +361,9 @@ def _run(args: argparse.Namespace, home: Path, kwargs: dict[str, Any]) -> int:
     except (WarehouseBusy, WarehouseHeld) as exc:
         print(f"fsdata: {exc}", file=sys.stderr)
         return EXIT_BUSY
+    except ReleaseFailed as exc:
+        print(f"fsdata: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     except duckdb.Error as exc:
         reason = str(exc).splitlines()[0]
         if damage := damage_of(exc):
