@@ -70,10 +70,7 @@ SOURCE = Source("communes", parse, validate_frame, write, summarize, in_force=at
 @flow(name="communes", log_prints=True)
 @holds_warehouse
 def communes(
-    home: str,
-    config: str | None = None,
-    file: str | None = None,
-    vintage: int | None = None,
+    home: str, config: str | None = None, file: str | None = None, vintage: int | None = None
 ) -> dict[str, Any]:
     """Load a commune vintage: Etalab's live file as this year's vintage when `file` is None,
     else that local file as `vintage`; coverage follows. Raises LoadRefused / LoadFailed when

@@ -87,15 +87,9 @@ def summarize(con: duckdb.DuckDBPyConnection, loaded: Loaded, _: Any) -> tuple[s
 
 
 SOURCE = Source(
-    name="espaces",
-    parse=parse,
-    validate=validate_frame,
-    write=write,
-    summarize=summarize,
-    in_force=in_force,
-    task_args=guard,
+    "espaces", parse, validate_frame, write, summarize, in_force=in_force, task_args=guard,
     refusal_hint=lambda loaded: row_count_hint(loaded.outcomes, loaded.task_args["parameters"]),
-)
+)  # fmt: skip
 
 
 @flow(name="espaces", log_prints=True)

@@ -109,21 +109,18 @@ def summarize(
     }
 
 
+def espaces_loaded(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
+    """A feed is refused before any espace listing: its espaces could be checked against none."""
+    if store.espaces_loaded(con):
+        return None
+    return "espaces_loaded", "no espace history: load the espaces first"
+
+
 SOURCE = Source(
-    name="footfall",
-    parse=parse,
-    validate=validate_frame,
-    write=write,
-    summarize=summarize,
+    "footfall", parse, validate_frame, write, summarize, task_args=catalogue,
     in_force=lambda con, source, item: store.feed_in_force(con, item.sha256),
-    task_args=catalogue,
-    precondition=lambda con: (
-        None
-        if store.espaces_loaded(con)
-        else ("espaces_loaded", "no espace history: load the espaces first")
-    ),
-    warehouse_rules=(espace_open_in_month,),
-)
+    precondition=espaces_loaded, warehouse_rules=(espace_open_in_month,),
+)  # fmt: skip
 
 
 @flow(name="footfall", log_prints=True)

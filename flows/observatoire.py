@@ -135,13 +135,7 @@ def summarize(con: duckdb.DuckDBPyConnection, loaded: Loaded, _: Any) -> tuple[s
 
 
 SOURCE = Source(
-    name="observatoire",
-    parse=parse,
-    validate=validate_frames,
-    write=write,
-    summarize=summarize,
-    in_force=at_its_date,
-    split=split,
+    "observatoire", parse, validate_frames, write, summarize, in_force=at_its_date, split=split
 )
 
 

@@ -96,13 +96,7 @@ def summarize(con: duckdb.DuckDBPyConnection, loaded: Loaded, _: Any) -> tuple[s
 
 
 SOURCE = Source(
-    name="partners",
-    parse=parse,
-    validate=validate_frames,
-    write=write,
-    summarize=summarize,
-    in_force=as_latest,
-    split=keep_all,
+    "partners", parse, validate_frames, write, summarize, in_force=as_latest, split=keep_all
 )
 
 

@@ -352,18 +352,14 @@ def _run(args: argparse.Namespace, home: Path, kwargs: dict[str, Any]) -> int:
             _flow(args.source)(**common, **extra)
         elif args.command == "ingest":
             _flow(args.source)(**common, **kwargs)
-    except LoadRefused as exc:
-        print(f"fsdata: {exc}", file=sys.stderr)
-        return EXIT_REFUSED
-    except LoadFailed as exc:
-        print(f"fsdata: failed: {exc}", file=sys.stderr)
-        return EXIT_FETCH_FAILED
-    except (WarehouseBusy, WarehouseHeld) as exc:
-        print(f"fsdata: {exc}", file=sys.stderr)
-        return EXIT_BUSY
-    except ReleaseFailed as exc:
-        print(f"fsdata: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+    except (LoadRefused, LoadFailed, WarehouseBusy, WarehouseHeld, ReleaseFailed) as exc:
+        # Foreseeable: the reason in one line, and the code that says which.
+        code = {LoadRefused: EXIT_REFUSED, LoadFailed: EXIT_FETCH_FAILED}.get(type(exc))
+        if code is None:
+            code = EXIT_ERROR if isinstance(exc, ReleaseFailed) else EXIT_BUSY
+        failed = "failed: " if code == EXIT_FETCH_FAILED else ""
+        print(f"fsdata: {failed}{exc}", file=sys.stderr)
+        return code
     except duckdb.Error as exc:
         reason = str(exc).splitlines()[0]
         if damage := damage_of(exc):

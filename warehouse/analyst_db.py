@@ -17,6 +17,7 @@ import duckdb
 
 from warehouse.archive import file_digest
 from warehouse.db import sql_text, statements, transaction
+from warehouse.exports import sweep_orphans
 from warehouse.release_catalog import table_comment, table_exists
 from warehouse.release_registry import ANALYST_DATABASE, ANALYST_EXTRA_TABLES, DATASETS
 
@@ -109,11 +110,7 @@ def build_analyst_database(con: duckdb.DuckDBPyConnection, exports_dir: Path) ->
     exports_dir.mkdir(parents=True, exist_ok=True)
     final = exports_dir / ANALYST_DATABASE
     prefix = f".{ANALYST_DATABASE}.tmp-"
-    for leftover in exports_dir.glob(f"{prefix}*"):
-        # A killed build's file (its writer gone: pids are not reused while we run).
-        pid = leftover.name.removeprefix(prefix).removesuffix(".wal")
-        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
-            leftover.unlink(missing_ok=True)
+    sweep_orphans(exports_dir, prefix)  # a killed build's files
     temporary = exports_dir / f"{prefix}{os.getpid()}"
     wal = temporary.with_name(temporary.name + ".wal")
     temporary.unlink(missing_ok=True)
@@ -144,13 +141,3 @@ def build_analyst_database(con: duckdb.DuckDBPyConnection, exports_dir: Path) ->
         temporary.unlink(missing_ok=True)
         wal.unlink(missing_ok=True)
     return sha256, size
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -16,7 +16,8 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from warehouse.db import fetch_first, insert_frame, record_quarantine, set_snapshot
+from warehouse import history
+from warehouse.db import fetch_first
 from warehouse.history import History, replay
 
 SOURCE = "espaces"
@@ -79,9 +80,7 @@ def write_snapshot(
     incoming = accepted.select(RAW_COLUMNS).with_columns(
         pl.lit(load_id, dtype=pl.Int64).alias("load_id"), pl.lit(as_of).alias("as_of")
     )
-    insert_frame(con, "raw.espaces", incoming)
-    record_quarantine(con, load_id, SOURCE, quarantined)
-    set_snapshot(con, SOURCE, as_of, load_id)
+    history.write_snapshot(con, HISTORY, "raw.espaces", incoming, load_id, as_of, quarantined)
 
 
 def replay_history(con: duckdb.DuckDBPyConnection, from_date: date) -> None:

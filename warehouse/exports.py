@@ -43,7 +43,8 @@ def _csv_select(con: duckdb.DuckDBPyConnection, identifier: str) -> str:
     return f"select {', '.join(parts)} from {identifier}"
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process of that id runs (a temporary file's writer, say)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -53,11 +54,12 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _sweep_orphans(dataset_dir: Path, prefix: str) -> None:
-    """Remove temporary files a killed export left behind (their writer is gone)."""
-    for leftover in dataset_dir.glob(f"{prefix}*"):
-        pid = leftover.name.removeprefix(prefix)
-        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+def sweep_orphans(folder: Path, prefix: str) -> None:
+    """Remove the temporary files `<prefix><pid>[.wal]` a killed writer left behind (pids are
+    not reused while we run)."""
+    for leftover in folder.glob(f"{prefix}*"):
+        pid = leftover.name.removeprefix(prefix).removesuffix(".wal")
+        if pid.isdigit() and int(pid) != os.getpid() and not pid_alive(int(pid)):
             leftover.unlink(missing_ok=True)
 
 
@@ -83,7 +85,7 @@ def export_table_files(
     for suffix in suffixes:
         query = _csv_select(con, identifier) if suffix == ".csv" else f"select * from {identifier}"
         final = dataset_dir / f"{_checked(name)}{suffix}"
-        _sweep_orphans(dataset_dir, f".{name}{suffix}.tmp-")
+        sweep_orphans(dataset_dir, f".{name}{suffix}.tmp-")
         temporary = dataset_dir / f".{name}{suffix}.tmp-{os.getpid()}"
         try:
             target = str(temporary).replace("'", "''")

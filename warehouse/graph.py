@@ -1,5 +1,5 @@
 """The model graph: every SQL model of `sql/`, the models it reads, how it is refreshed and the
-exported datasets it feeds — declared once, here.
+exported datasets it feeds — declared once, in `sql/graph.toml`, read here.
 
 Everything else follows from it: the order tables are created in (`creation_order`), which
 models a load brings up to date after writing its tables and in which order (`downstream`),
@@ -17,12 +17,15 @@ How a model is refreshed (`refresh`):
   `<name>__refresh.sql`; the dates before did not change.
 
 A model with `runs_in` is brought up to date by that flow, after the load that changed what it
-reads has committed (the nearest-espace computation costs seconds and may fail on its own).
+reads has committed (the nearest-espace computation costs seconds and may fail on its own). A
+model with `written_by` is written by that source's publications: the roots of what follows a
+load of it. `feeds` names the release datasets (warehouse/release_registry.py) it feeds.
 """
 
 from __future__ import annotations
 
 import importlib
+import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -53,257 +56,25 @@ class Model:
         return self.name.replace("/", ".")
 
 
-MODELS: tuple[Model, ...] = (
-    Model("meta/tables"),
-    Model("meta/publications"),  # what each publish target holds (fsdata/publish)
-    Model("meta/release_files"),  # each release file's expected sha256, the changelog
-    # espaces
-    Model("raw/espaces", reads=("meta/tables",), written_by="espaces"),
-    Model("staging/espaces", reads=("raw/espaces", "meta/tables"), refresh=VIEW),
-    Model(
-        "core/espaces",
-        reads=("staging/espaces",),
-        refresh=FROM_DATE,
-        feeds=("espaces",),
-        procedure="warehouse.espaces:replay_history",
-    ),
-    Model(
-        "marts/network_by_departement",
-        reads=("core/espaces", "meta/tables"),
-        refresh=FROM_DATE,
-        feeds=("espaces",),
-    ),
-    Model("marts/espaces_current", reads=("core/espaces",), refresh=REBUILT, feeds=("espaces",)),
-    # observatoire
-    Model("raw/observatoire_editions", reads=("meta/tables",), written_by="observatoire"),
-    Model("raw/observatoire_demarches", reads=("meta/tables",), written_by="observatoire"),
-    Model("raw/observatoire_indicators", reads=("meta/tables",), written_by="observatoire"),
-    Model("staging/observatoire_demarches", reads=("raw/observatoire_demarches",), refresh=VIEW),
-    Model(
-        "staging/observatoire_indicators",
-        reads=("raw/observatoire_indicators", "staging/observatoire_demarches"),
-        refresh=VIEW,
-    ),
-    Model(
-        "core/editions",
-        reads=(
-            "raw/observatoire_editions",
-            "staging/observatoire_demarches",
-            "staging/observatoire_indicators",
-        ),
-        refresh=REBUILT,
-        feeds=("observatoire",),
-    ),
-    Model(
-        "core/ref_administrations",
-        refresh=REBUILT,
-        procedure="warehouse.observatoire:load_reference_administrations",
-    ),
-    Model(
-        "core/administrations",
-        reads=("staging/observatoire_demarches", "core/ref_administrations"),
-        refresh=REBUILT,
-        feeds=("observatoire",),
-    ),
-    Model(
-        "core/demarches",
-        reads=("staging/observatoire_demarches", "core/administrations", "core/editions"),
-        refresh=REBUILT,
-        feeds=("observatoire",),
-    ),
-    Model(
-        "core/demarche_indicators",
-        reads=("staging/observatoire_indicators", "core/editions"),
-        refresh=REBUILT,
-        feeds=("observatoire",),
-    ),
-    Model(
-        "marts/demarche_indicator_trends",
-        reads=("core/demarche_indicators", "core/editions", "core/administrations"),
-        refresh=REBUILT,
-        feeds=("observatoire",),
-    ),
-    Model(
-        "marts/demarche_trajectories",
-        reads=("core/demarche_indicators", "core/demarches"),
-        refresh=REBUILT,
-        feeds=("observatoire",),
-    ),
-    # communes and coverage
-    Model("core/communes", feeds=("communes",), written_by="communes"),
-    Model(
-        "core/commune_nearest_espace",
-        reads=("core/espaces", "core/communes"),
-        refresh=REBUILT,
-        procedure="warehouse.coverage:update_nearest",
-        runs_in="coverage",
-    ),
-    Model(
-        "marts/coverage",
-        reads=("core/commune_nearest_espace", "core/communes", "core/espaces"),
-        refresh=REBUILT,
-        feeds=("coverage",),
-        runs_in="coverage",
-    ),
-    Model(
-        "marts/communes_far",
-        reads=("core/commune_nearest_espace", "core/communes", "core/espaces"),
-        refresh=REBUILT,
-        feeds=("coverage",),
-        runs_in="coverage",
-    ),
-    # partners: the catalogue and the promise tracker joining it to the observatory
-    Model("core/partners", feeds=("partners",), written_by="partners"),
-    Model("core/partner_services", feeds=("partners",), written_by="partners"),
-    Model("core/partner_aliases", feeds=("partners",), written_by="partners"),
-    Model("core/official_figures", feeds=("partners",), written_by="partners"),
-    Model("core/administration_partners", feeds=("partners",), written_by="partners"),
-    Model(
-        "core/observatory_administration_partners",
-        reads=("core/demarches", "core/partner_aliases", "core/administration_partners"),
-        refresh=REBUILT,
-        procedure="warehouse.partners:map_observatory_administrations",
-    ),
-    Model(
-        "marts/demarche_partner_coverage",
-        reads=("core/demarche_indicators", "core/observatory_administration_partners"),
-        refresh=REBUILT,
-        feeds=("partners",),
-    ),
-    Model(
-        "marts/demarche_uncovered_administrations",
-        reads=("core/demarche_indicators", "core/observatory_administration_partners"),
-        refresh=REBUILT,
-        feeds=("partners",),
-    ),
-    # footfall
-    Model(
-        "core/ref_departements",
-        refresh=REBUILT,
-        procedure="warehouse.footfall:load_departements",
-    ),
-    Model("raw/footfall", reads=("meta/tables",), written_by="footfall"),
-    Model("core/footfall", reads=("raw/footfall",), feeds=("footfall",), written_by="footfall"),
-    Model(
-        "staging/footfall_population",
-        reads=("core/communes", "core/ref_departements"),
-        refresh=REBUILT,
-    ),
-    Model(
-        "marts/footfall_monthly",
-        reads=(
-            "core/footfall",
-            "core/espaces",
-            "core/ref_departements",
-            "staging/footfall_population",
-        ),
-        refresh=REBUILT,
-        feeds=("footfall",),
-    ),
-    Model(
-        "marts/footfall_espace_ranking",
-        reads=("marts/footfall_monthly", "core/espaces"),
-        refresh=REBUILT,
-        feeds=("footfall",),
-    ),
-    Model(
-        "marts/footfall_reconciliation",
-        reads=("core/footfall", "core/official_figures", "marts/footfall_monthly"),
-        refresh=REBUILT,
-        feeds=("footfall",),
-    ),
-)
-MODELS += (
-    # the official series (baromètre) reconciled with the espace history
-    Model("core/barometre", feeds=("barometre",), written_by="barometre"),
-    Model("core/barometre_targets", feeds=("barometre",), written_by="barometre"),
-    Model(
-        "marts/network_reconciliation",
-        reads=("core/barometre", "core/espaces", "core/ref_departements", "meta/tables"),
-        refresh=REBUILT,
-        feeds=("barometre",),
-    ),
-)
-MODELS += (
-    # lieux de médiation numérique (history like the espaces) and conseillers numériques
-    Model("raw/lieux_mediation", reads=("meta/tables",), written_by="mediation"),
-    Model("staging/lieux_mediation", reads=("raw/lieux_mediation", "meta/tables"), refresh=VIEW),
-    Model(
-        "core/lieux_mediation",
-        reads=("staging/lieux_mediation",),
-        refresh=FROM_DATE,
-        feeds=("mediation",),
-        procedure="warehouse.mediation:replay_lieux",
-    ),
-    Model(
-        "marts/lieux_mediation",
-        reads=("core/lieux_mediation", "core/ref_departements", "meta/tables"),
-        refresh=REBUILT,
-        feeds=("mediation",),
-    ),
-    Model(
-        "marts/france_services_lieux_matches",
-        reads=("core/lieux_mediation", "core/espaces"),
-        refresh=REBUILT,
-        feeds=("mediation",),
-        procedure="warehouse.mediation_marts:rebuild_matches",
-    ),
-    Model(
-        "core/commune_nearest_place",
-        reads=("core/lieux_mediation", "core/espaces", "core/communes"),
-        refresh=REBUILT,
-        procedure="warehouse.mediation_marts:update_coverage",
-        runs_in="coverage",
-    ),
-    Model(
-        "marts/mediation_coverage",
-        reads=("core/commune_nearest_place", "core/communes"),
-        refresh=REBUILT,
-        feeds=("mediation",),
-        runs_in="coverage",
-    ),
-    Model(
-        "core/conseillers_structures",
-        reads=("meta/tables",),
-        feeds=("conseillers",),
-        written_by="conseillers",
-    ),
-    Model(
-        "marts/conseillers_numeriques",
-        reads=("core/conseillers_structures", "core/ref_departements"),
-        refresh=REBUILT,
-        feeds=("conseillers",),
-    ),
-)
-MODELS += (
-    # the promise tracker: the promises (cited reference data) judged on measures of the marts
-    Model(
-        "core/promises",
-        refresh=REBUILT,
-        feeds=("promises",),
-        procedure="warehouse.promises:load_promises",
-    ),
-    Model(
-        "marts/promise_measures",
-        reads=(
-            "core/barometre",
-            "marts/network_by_departement",
-            "marts/demarche_partner_coverage",
-            "marts/coverage",
-            "marts/conseillers_numeriques",
-            "core/partners",
-        ),
-        refresh=REBUILT,
-        feeds=("promises",),
-        procedure="warehouse.promises:build_measures",
-    ),
-    Model(
-        "marts/promise_tracker",
-        reads=("core/promises", "marts/promise_measures", "core/official_figures"),
-        refresh=REBUILT,
-        feeds=("promises",),
-    ),
-)
+def load_models(text: str) -> tuple[Model, ...]:
+    """The models a graph file declares (`[models."<layer>/<name>"]` tables of TOML)."""
+    declared = tomllib.loads(text).get("models", {})
+    return tuple(
+        Model(
+            name,
+            reads=tuple(spec.get("reads", ())),
+            refresh=spec.get("refresh", APPENDED),
+            feeds=tuple(spec.get("feeds", ())),
+            procedure=spec.get("procedure"),
+            runs_in=spec.get("runs_in"),
+            written_by=spec.get("written_by"),
+        )
+        for name, spec in declared.items()
+    )
+
+
+# The one declaration of the graph, beside the models: sql/graph.toml.
+MODELS = load_models(resources.files("sql").joinpath("graph.toml").read_text("utf-8"))
 MODEL_BY_NAME = {model.name: model for model in MODELS}
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import duckdb
 
-from warehouse.db import fetch_first, run_model
+from warehouse.db import fetch_first, insert_frame, record_quarantine, run_model, set_snapshot
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,23 @@ class SnapshotChanges:
     opened: int  # new, or back after a gap (0 for the first snapshot: the history starts)
     closed: int  # absent from this snapshot
     changed: int  # a new version of a thing already open
+
+
+def write_snapshot(
+    con: duckdb.DuckDBPyConnection,
+    history: History,
+    raw_table: str,
+    rows: Any,
+    load_id: int,
+    as_of: date,
+    quarantined: list[dict[str, Any]],
+) -> None:
+    """Write one validated snapshot's `rows` (with `load_id` and `as_of`) to `raw_table`, its
+    quarantined rows, and point its date at this load (the caller commits; the model graph
+    then replays the history from that date)."""
+    insert_frame(con, raw_table, rows)
+    record_quarantine(con, load_id, history.source, quarantined)
+    set_snapshot(con, history.source, as_of, load_id)
 
 
 def replay(con: duckdb.DuckDBPyConnection, history: History, from_date: date) -> None:

@@ -19,6 +19,7 @@ import duckdb
 import polars as pl
 
 from transforms.mediation import LIST_FIELDS
+from warehouse import history
 from warehouse.db import fetch_first, insert_frame, record_quarantine, set_snapshot
 from warehouse.history import History, replay
 
@@ -96,9 +97,8 @@ def write_lieux(
 ) -> None:
     """Write one validated national file and point its date at this load (the caller
     commits; the model graph then replays the history from that date and the marts)."""
-    insert_frame(con, "raw.lieux_mediation", lieux_rows(accepted, load_id, as_of))
-    record_quarantine(con, load_id, SOURCE_LIEUX, quarantined)
-    set_snapshot(con, SOURCE_LIEUX, as_of, load_id)
+    rows = lieux_rows(accepted, load_id, as_of)
+    history.write_snapshot(con, LIEUX, "raw.lieux_mediation", rows, load_id, as_of, quarantined)
 
 
 def replay_lieux(con: duckdb.DuckDBPyConnection, from_date: date) -> None:
