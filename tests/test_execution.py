@@ -188,6 +188,7 @@ def test_every_parse_result_comes_back_from_the_cache_unchanged() -> None:
     """The cache stores frames as Parquet: every column type a parser makes survives."""
     from flows import communes, footfall, observatoire, partners
     from flows.frame_pickle import dumps, loads
+    from transforms.limits import DEFAULT_LIMITS
     from transforms.observatoire import edition_from_name
     from transforms.partners import default_reference_dir
 
@@ -195,15 +196,21 @@ def test_every_parse_result_comes_back_from_the_cache_unchanged() -> None:
     edition_file = sample_path("observatoire", "observatoire-2-edition-11-octobre-2025-.xlsx")
     results = {
         "espaces 2020": espaces_parse.fn(
-            file=sample_path("espaces", "france_services_20200312.geojson"), sha256="-"
+            file=sample_path("espaces", "france_services_20200312.geojson"),
+            sha256="-",
+            limits=DEFAULT_LIMITS,
         ),
-        "espaces 2024": espaces_parse.fn(file=SAMPLE_2024, sha256="-"),
+        "espaces 2024": espaces_parse.fn(file=SAMPLE_2024, sha256="-", limits=DEFAULT_LIMITS),
         "communes": communes.parse.fn(
-            file=sample_path("communes", "communes-demo.csv"), vintage=2021, sha256="-"
+            file=sample_path("communes", "communes-demo.csv"),
+            vintage=2021,
+            sha256="-",
+            limits=DEFAULT_LIMITS,
         ),
         "footfall": footfall.parse.fn(
             file=sample_path("footfall", "footfall-SYNTHETIC-demo.csv"),
             sha256="-",
+            limits=DEFAULT_LIMITS,
             month_of_run=date(2026, 11, 1),
             aliases=None,
             catalogue_sha256=None,
@@ -211,6 +218,7 @@ def test_every_parse_result_comes_back_from_the_cache_unchanged() -> None:
         "observatoire": observatoire.parse.fn(
             file=edition_file,
             sha256="-",
+            limits=DEFAULT_LIMITS,
             edition=edition_from_name(edition_file.name),
             renames_path=sample_path("observatoire", "demarche_renames.csv"),
         ),
@@ -222,6 +230,7 @@ def test_every_parse_result_comes_back_from_the_cache_unchanged() -> None:
                 "official_figures": reference / "official_figures.csv",
             },
             sha256="-",
+            limits=DEFAULT_LIMITS,
         ),
     }
     for name, fresh in results.items():

@@ -20,10 +20,9 @@ import duckdb
 import pytest
 
 from fsdata.cli import main
-from fsdata.config import DatagouvTarget, S3Target, load_settings, sample_path
+from fsdata.config import DatagouvTarget, S3Target, load_settings
 from fsdata.publish import publish_after_refresh, publish_release
 from tests.publish_servers import DatagouvStandIn, S3Server
-from warehouse.release import write_checksums
 
 API_KEY = "fsdata-test-key-" + uuid.uuid4().hex  # must never leave the environment
 DATASET = "5bc04b2cff66bd680e499f4a"
@@ -54,6 +53,16 @@ def datagouv(monkeypatch: pytest.MonkeyPatch) -> Iterator[DatagouvStandIn]:
     server = DatagouvStandIn(DATASET, API_KEY)
     yield server
     server.close()
+
+
+def checksum_release(exports: Path) -> None:
+    """SHA256SUMS of a handmade release folder (`sha256sum` format, every file but itself)."""
+    lines = [
+        f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {path.relative_to(exports).as_posix()}"
+        for path in sorted(exports.rglob("*"))
+        if path.is_file() and path.name != "SHA256SUMS"
+    ]
+    (exports / "SHA256SUMS").write_text("\n".join(lines) + "\n", "utf-8")
 
 
 def _client(server: S3Server):  # type: ignore[no-untyped-def]
@@ -113,7 +122,7 @@ def _release(home: Path, version: str = "v1") -> Path:
         ],
     }  # fmt: skip
     (exports / "datapackage.json").write_text(json.dumps(package, ensure_ascii=False), "utf-8")
-    write_checksums(exports)
+    checksum_release(exports)
     return exports
 
 
@@ -262,7 +271,7 @@ def test_s3_publishes_every_file_then_nothing_then_only_what_changed(
     (exports / "espaces" / "espaces_current.parquet").write_bytes(b"PAR1v1PAR1")  # unchanged
     (exports / "CHANGELOG.md").write_text("# Journal\n\n## v1\n", "utf-8")  # unchanged
     (exports / "index.html").write_text("<html><body>v1</body></html>", "utf-8")  # unchanged
-    write_checksums(exports)
+    checksum_release(exports)
     changed = {p for p, sha in _files(exports).items() if files[p] != sha}
     assert changed == {"espaces/espaces_current.csv", "SHA256SUMS"}
     server.faults.reset()
@@ -279,7 +288,7 @@ def test_s3_publishes_every_file_then_nothing_then_only_what_changed(
 
     # a file leaves the release: its latest/ object goes, the dated ones stay
     (exports / "espaces" / "network.csv").unlink()
-    write_checksums(exports)
+    checksum_release(exports)
     assert publish_release(settings, day=date(2026, 12, 2)).ok
     objects = _bucket_objects(server, bucket)
     assert "fs/latest/espaces/network.csv" not in objects
@@ -310,7 +319,7 @@ def test_s3_interrupted_publish_keeps_latest_whole_and_resumes(
 
     for path in ("espaces/espaces_current.parquet", "espaces/network.csv", "CHANGELOG.md"):
         (exports / path).write_bytes((exports / path).read_bytes() + b"\n-- v2")
-    write_checksums(exports)
+    checksum_release(exports)
     new = _files(exports)
     server.faults.reset()
     server.faults.fail_from = 4  # an outage from the fourth request on (retries included)
@@ -380,7 +389,7 @@ def test_dry_run_prints_the_plan_and_touches_nothing(
     capsys.readouterr()
     state_before = (_state(home, "s3"), _state(home, "datagouv"))
     (home / "exports" / "CHANGELOG.md").write_text("# Journal\n\n## v3\n", "utf-8")
-    write_checksums(home / "exports")
+    checksum_release(home / "exports")
     s3[0].faults.reset()
     datagouv.faults.reset()
     assert _publish(home, "--dry-run") == 0
@@ -501,7 +510,7 @@ def test_datagouv_links_the_page_it_cannot_upload(
         handle.write(f'page_url = "{page}"\n')
     exports = _release(home)
     (exports / "france_services.duckdb").write_bytes(b"DUCK" * 100)  # the analyst database
-    write_checksums(exports)
+    checksum_release(exports)
     assert _publish(home, "--target", "datagouv") == 0
     assert (
         "skipped  france_services.duckdb: data.gouv.fr accepts no upload of extension .duckdb"
@@ -514,7 +523,7 @@ def test_datagouv_links_the_page_it_cannot_upload(
 
     # a new page: no upload, its metadata sent again (data.gouv.fr dates the resource anew)
     (home / "exports" / "index.html").write_text("<html><body>v2</body></html>", "utf-8")
-    write_checksums(home / "exports")
+    checksum_release(home / "exports")
     datagouv.faults.reset()
     assert _publish(home, "--target", "datagouv") == 0
     sent = [(m, p.rsplit("/datasets/", 1)[1]) for m, p, _ in datagouv.faults.log]
@@ -625,29 +634,13 @@ def test_the_demo_release_goes_to_both_targets(
 
 
 def _check_demo_resources(server: DatagouvStandIn, exports: Path) -> None:
-    files = {p: s for p, s in _files(exports).items() if not p.endswith(".html")}
+    # data.gouv.fr takes neither the page (a link instead, when configured) nor a database file
+    skipped = (".html", ".duckdb")
+    files = {p: s for p, s in _files(exports).items() if not p.endswith(skipped)}
     by_sha = {hashlib.sha256(data).hexdigest() for data in server.files.values()}
     assert len(server.resources) == len(files) and by_sha == set(files.values())
     package = json.loads((exports / "datapackage.json").read_text("utf-8"))
     titles = {r["title"] for r in server.resources.values()}
-    assert {r["title"] for r in package["resources"]} <= titles
+    sent = [r for r in package["resources"] if not r["path"].endswith(skipped)]
+    assert {r["title"] for r in sent} <= titles
     assert server.violations == []
-
-
-def test_a_publication_sends_the_release_when_the_settings_say_so(
-    prefect_server: None, home: Path, s3: tuple[S3Server, str]
-) -> None:
-    from flows.espaces import espaces
-
-    _configure(home, s3, None)
-    settings = home / "fsdata.toml"  # a top-level key comes before the [publish.*] tables
-    settings.write_text('publish_after_refresh = ["s3"]\n' + settings.read_text("utf-8"), "utf-8")
-    sample = sample_path("espaces", "liste-fs-20240801.csv")
-    assert espaces(home=str(home), file=str(sample), as_of="2024-08-01")["status"] == "published"
-    manifest = json.loads(_bucket_objects(*s3)["fs/latest/manifest.json"])
-    assert {f["path"]: f["sha256"] for f in manifest["files"]} == _files(home / "exports")
-
-    # nothing published, nothing sent
-    s3[0].faults.reset()
-    assert espaces(home=str(home), file=str(sample), as_of="2024-08-01")["status"] == "unchanged"
-    assert s3[0].writes() == []

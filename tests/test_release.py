@@ -175,7 +175,10 @@ def test_charts_say_no_data_yet_on_an_empty_warehouse(tmp_path: Path) -> None:
     with connect(tmp_path / "warehouse.duckdb") as con:
         write_release_files(con, exports)
     html = (exports / "index.html").read_text("utf-8")
-    assert html.count("no data yet") == 6  # tracker, map, network, coverage, footfall, démarches
+    # map, network, coverage, footfall, démarches; the tracker lists the promises (reference
+    # data, with the code), none measured yet
+    assert html.count("no data yet") == 5
+    assert html.count('class="promise"') == html.count("aucune mesure en données ouvertes") >= 8
 
 
 def test_status_reads_in_an_80_column_terminal(released: Path) -> None:
