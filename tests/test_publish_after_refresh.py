@@ -12,7 +12,9 @@ from tests.test_publish import _bucket_objects, _configure, _files, s3, s3_serve
 
 
 def test_a_publication_sends_the_release_when_the_settings_say_so(
-    prefect_server: None, home: Path, s3: tuple[S3Server, str]  # noqa: F811 (fixture)
+    prefect_server: None,
+    home: Path,
+    s3: tuple[S3Server, str],  # noqa: F811 (fixture)
 ) -> None:
     from flows.espaces import espaces
 
