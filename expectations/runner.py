@@ -72,6 +72,22 @@ class ValidationOutcome:
         broken = [r.message() for r in self.results if not r.success]
         return "; ".join(broken) if broken else "all rules passed"
 
+    def as_rows(self) -> list[dict[str, Any]]:
+        """Each rule's outcome as a row of meta.validation_results."""
+        return [
+            {
+                "rule": r.rule,
+                "rule_class": r.rule_class,
+                "expectation": r.expectation,
+                "column": r.column,
+                "success": r.success,
+                "unexpected_count": r.unexpected_count,
+                "observed_value": r.observed_value,
+                "message": r.message(),
+            }
+            for r in self.results
+        ]
+
     def with_results(self, extra: list[RuleResult]) -> ValidationOutcome:
         """This outcome and rules evaluated outside the suite (against the warehouse, across
         files), in the results and in the saved document (under `meta`: a GX result document

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from fsdata.config import load_settings
-from warehouse.db import wait_for_warehouse
+from warehouse.health import wait_for_warehouse
 
 
 class WarehouseBusy(RuntimeError):

@@ -221,7 +221,7 @@ def _finish(source: Source, settings: Settings, pending: Pending) -> LoadSummary
             refresh_downstream(con, graph.source_models(source.name), item.as_of)
         message, changes = source.summarize(con, loaded, written)
         for outcome in outcomes:
-            record_validation(con, load_id, outcome.suite, results_as_rows(outcome))
+            record_validation(con, load_id, outcome.suite, outcome.as_rows())
         finish_load(
             con,
             load_id,
@@ -268,22 +268,6 @@ def _summary(
     )
 
 
-def results_as_rows(outcome: ValidationOutcome) -> list[dict[str, Any]]:
-    return [
-        {
-            "rule": r.rule,
-            "rule_class": r.rule_class,
-            "expectation": r.expectation,
-            "column": r.column,
-            "success": r.success,
-            "unexpected_count": r.unexpected_count,
-            "observed_value": r.observed_value,
-            "message": r.message(),
-        }
-        for r in outcome.results
-    ]
-
-
 def _save_outcomes(
     settings: Settings, source: Source, load_id: int, outcomes: list[ValidationOutcome]
 ) -> None:
@@ -318,7 +302,7 @@ def _refuse(
         shutil.copyfile(item.file, kept)
     with connect(settings.warehouse_path) as con, transaction(con):
         for outcome in outcomes:
-            record_validation(con, load_id, outcome.suite, results_as_rows(outcome))
+            record_validation(con, load_id, outcome.suite, outcome.as_rows())
         finish_load(con, load_id, "rejected", message, rows_read=rows_read, raw_path=str(kept))
     raise LoadRefused(message)
 

@@ -286,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return print_status(home)
 
-    from warehouse.db import warehouse_damage
+    from warehouse.health import warehouse_damage
 
     damage = warehouse_damage(warehouse)
     if damage and args.command != "rebuild":  # rebuilding is the way out of a damaged one
@@ -299,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             return _run(args, home, kwargs)
         except guards.Interrupted as exc:
-            from warehouse.db import mark_unfinished
+            from warehouse.health import mark_unfinished
 
             mark_unfinished(warehouse, "interrupted", f"the run was {exc}")
             print(f"fsdata: {exc}: nothing more was published", file=sys.stderr)
@@ -321,7 +321,7 @@ def _run(args: argparse.Namespace, home: Path, kwargs: dict[str, Any]) -> int:
     from flows.lock import WarehouseBusy
     from flows.pipeline import LoadFailed, LoadRefused
     from fsdata.config import load_settings
-    from warehouse.db import WarehouseHeld, damage_of, mark_unfinished
+    from warehouse.health import WarehouseHeld, damage_of, mark_unfinished
     from warehouse.release import ReleaseFailed
 
     try:

@@ -135,7 +135,7 @@ def _damaged(home: Path, reason: str) -> int:
 
 def print_status(home: Path, console: Console | None = None) -> int:
     from fsdata.cli import EXIT_BUSY
-    from warehouse.db import holder_of, is_damage, warehouse_damage
+    from warehouse.health import holder_of, is_damage, warehouse_damage
 
     console = console or Console()
     warehouse = home / "warehouse.duckdb"

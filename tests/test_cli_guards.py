@@ -22,7 +22,8 @@ import pytest
 from rich.console import Console
 
 from fsdata.status import print_status
-from warehouse.db import begin_load, connect, is_damage, mark_unfinished, warehouse_damage
+from warehouse.db import begin_load, connect
+from warehouse.health import is_damage, mark_unfinished, warehouse_damage
 
 ROOT = Path(__file__).resolve().parents[1]
 

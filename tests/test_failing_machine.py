@@ -14,7 +14,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from warehouse.db import connect, warehouse_damage
+from warehouse.db import connect
+from warehouse.health import warehouse_damage
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMAND = (sys.executable, "-m", "fsdata.cli", "ingest", "communes")

@@ -14,7 +14,7 @@ import pytest
 from flows.espaces import espaces
 from fsdata.config import sample_path
 from tests.helpers import query
-from warehouse.db import WarehouseHeld
+from warehouse.health import WarehouseHeld
 
 SAMPLE_2023 = sample_path("espaces", "liste-fs-20231201.csv")
 SAMPLE_2024 = sample_path("espaces", "liste-fs-20240801.csv")

@@ -1,0 +1,161 @@
+"""The condition of the warehouse file itself: another process holding it (an analyst's
+notebook: a run waits for it like for another run, then names it), or a file damaged beyond
+what DuckDB can open (the way out is `fsdata rebuild`), and the loads a killed run left."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import time
+from pathlib import Path
+
+import duckdb
+
+
+class WarehouseHeld(RuntimeError):
+    """Another process (an analyst's notebook, a DuckDB CLI) held the warehouse file for longer
+    than the run waits: nothing was done."""
+
+
+# DuckDB names the process holding a database file when it cannot lock it.
+_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.*?) \(PID (?P<pid>\d+)\)")
+# How long a connection waits for another process to release a warehouse file, by file: set
+# by the run that holds the fsdata lock of its home (its `lock_timeout`), 0 otherwise.
+_waits: dict[str, float] = {}
+
+
+def wait_for_warehouse(path: Path, seconds: float | None) -> None:
+    """Connections to `path` wait up to `seconds` for another process to release it (None:
+    they no longer wait)."""
+    key = str(Path(path).resolve())
+    if seconds is None:
+        _waits.pop(key, None)
+    else:
+        _waits[key] = seconds
+
+
+def holder_of(error: Exception) -> str | None:
+    """The process DuckDB says holds the file, as "pid N (program)", or None."""
+    match = _HOLDER.search(str(error))
+    if match is None:
+        return None
+    pid, program = match["pid"], Path(match["program"]).name
+    try:  # the whole command line, when this process may read it
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+    except OSError:
+        command = ""
+    return f"pid {pid} ({program}{': ' + command[:120] if command else ''})"
+
+
+def open_waiting(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """`duckdb.connect`, waiting as `wait_for_warehouse` says while another process holds the
+    file; WarehouseHeld, naming it, when it still does."""
+    deadline = time.monotonic() + _waits.get(str(Path(path).resolve()), 0.0)
+    announced = False
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            holder = holder_of(exc)
+            if holder is None:
+                raise
+            if time.monotonic() >= deadline:
+                waited = _waits.get(str(Path(path).resolve()), 0.0)
+                raise WarehouseHeld(
+                    f"the warehouse {path} is held by another process, {holder}; waited "
+                    f"{waited:g} s, nothing was done (close that connection, or read the "
+                    "published analyst database instead)"
+                ) from None
+            if not announced:
+                print(f"waiting for {holder} to release the warehouse {path}…")
+                announced = True
+            time.sleep(0.2)
+
+
+# --- a damaged warehouse, an interrupted run -------------------------------------------------
+
+# What DuckDB says of a file that is not, or no longer, a whole database (truncated, overwritten,
+# a block whose checksum fails).
+_DAMAGE_SIGNS = (
+    "not a valid DuckDB database file",
+    "Corrupt database file",
+    "Data Corruption Error",
+    "Could not read enough bytes",
+    "does not match stored checksum",
+    "Serialization Error",
+    "INTERNAL Error",
+    "database has been invalidated",
+)
+
+
+def damage_of(exc: BaseException | None) -> duckdb.Error | None:
+    """The DuckDB error saying the warehouse file itself is damaged, if `exc` or an exception
+    it was raised from (or while handling) is one: the damage often surfaces as a later error
+    ("transaction is aborted") raised while cleaning up."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, duckdb.Error) and any(sign in str(exc) for sign in _DAMAGE_SIGNS):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def is_damage(exc: BaseException) -> bool:
+    """True when `exc` (from DuckDB) says the warehouse file itself is damaged."""
+    return damage_of(exc) is not None
+
+
+def warehouse_damage(path: Path) -> str | None:
+    """Why the warehouse at `path` cannot be used (one line), or None when it opens and its
+    load register reads (or when it does not exist yet, or another run holds it)."""
+    if not path.exists():
+        return None
+    if not path.is_file():
+        return f"{path} is not a file"
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        return str(exc).splitlines()[0] if is_damage(exc) else None
+    try:
+        # Every column of every row: a count alone may be answered from metadata.
+        con.execute("select * from meta.loads").fetchall()
+    except duckdb.CatalogException:
+        return None  # a warehouse created but never used: nothing to read yet
+    except duckdb.Error as exc:
+        return str(exc).splitlines()[0] if is_damage(exc) else None
+    finally:
+        con.close()
+    return None
+
+
+def mark_unfinished(path: Path, status: str, message: str, pid: int | None = None) -> int:
+    """Mark the loads this process (`pid`, default this one, on this host) left `running` as
+    `status` (`interrupted`, `failed`) with `message`; the number marked. Best effort: a
+    warehouse that cannot be opened (damaged, held by another run) is left as it is, and
+    `fsdata status` shows such a load as crashed once its process is gone."""
+    try:
+        con = duckdb.connect(str(path))
+    except duckdb.Error:
+        return 0
+    try:
+        rows = con.execute(
+            """
+            update meta.loads set status = $status, message = $message,
+                finished_at = current_timestamp
+            where status = 'running' and pid = $pid and host = $host
+            returning load_id
+            """,
+            {
+                "status": status,
+                "message": message,
+                "pid": os.getpid() if pid is None else pid,
+                "host": socket.gethostname(),
+            },
+        ).fetchall()
+    except duckdb.Error:
+        return 0
+    finally:
+        con.close()
+    return len(rows)
