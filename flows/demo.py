@@ -13,7 +13,9 @@ from prefect import flow
 from rich.console import Console
 
 from flows.lock import holds_warehouse
-from fsdata.config import sample_path
+from fsdata.config import load_settings, sample_path
+from warehouse.datadocs import refresh_gx_data_docs
+from warehouse.db import connect
 
 # source → the flow's keyword arguments for each sample file (`file` relative to its folder).
 SAMPLES: dict[str, tuple[dict[str, Any], ...]] = {
@@ -59,4 +61,7 @@ def demo(home: str, config: str | None = None) -> dict[str, Any]:
     for step, source in enumerate(SAMPLES, start=1):
         progress.print(f"[bold]demo {step}/{len(SAMPLES)}[/bold] {source}…")
         results[source] = load_samples(home, source, config)
+    settings = load_settings(home, config)
+    with connect(settings.warehouse_path) as con:  # built once, after every source
+        refresh_gx_data_docs(con, settings.exports_dir, settings.validation_dir)
     return results

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterator
@@ -77,6 +78,7 @@ def refresh_models(
     return results
 
 
+@functools.cache  # the models ship with the code: once per process, not per connection
 def _schema_fingerprint() -> str:
     parts = [repr(graph.MODELS)]
     parts += [sql_text(model.name) for model in graph.MODELS]

@@ -591,10 +591,8 @@ def publish(
         deltas.update(counted)
     if entry is not None and published:
         write_changelog(exports_dir, changelog_entry(entry, deltas, datetime.now(UTC)))
-    if published and validation_dir is not None:
-        from warehouse.datadocs import build_gx_data_docs
-
-        build_gx_data_docs(con, validation_dir)
+    # GX's own Data Docs are built on demand (warehouse/datadocs.py): importing GX costs more
+    # than the rest of a listing's publication.
     written += write_release_files(con, exports_dir, validation_dir)
     write_checksums(exports_dir)
     return written
