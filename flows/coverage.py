@@ -33,7 +33,7 @@ def coverage(home: str, config: str | None = None) -> dict[str, Any]:
     them. Without communes or espace snapshots, nothing to do."""
     settings = load_settings(home, config)
     report = RunReport(SOURCE)
-    with connect(settings.warehouse_path) as con:
+    with connect(settings.warehouse_path, memory_limit=settings.memory_limit) as con:
         ready = has_communes(con) and bool(store.snapshot_dates(con))
         if not ready:
             message = "nothing to compute: load communes and at least one espace listing first"

@@ -62,6 +62,8 @@ def demo(home: str, config: str | None = None) -> dict[str, Any]:
         progress.print(f"[bold]demo {step}/{len(SAMPLES)}[/bold] {source}…")
         results[source] = load_samples(home, source, config)
     settings = load_settings(home, config)
-    with connect(settings.warehouse_path) as con:  # built once, after every source
+    with connect(
+        settings.warehouse_path, memory_limit=settings.memory_limit
+    ) as con:  # built once, after every source
         refresh_gx_data_docs(con, settings.exports_dir, settings.validation_dir)
     return results

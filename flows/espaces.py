@@ -164,7 +164,7 @@ def _download(settings: Settings, options: dict[str, Any]) -> list[Item]:
     suffix = Path(urlsplit(fetched.final_url).path).suffix.lower()
     if suffix not in (".csv", ".geojson", ".json"):
         suffix = ".geojson" if "json" in (fetched.content_type or "") else ".csv"
-    with connect(settings.warehouse_path) as con:
+    with connect(settings.warehouse_path, memory_limit=settings.memory_limit) as con:
         latest = store.latest_snapshot(con)
     as_of = modified_day(fetched.last_modified, date.today(), latest[0] if latest else None)
     # Named as its archived or rejected copy will be, so a refusal names a file one can find.

@@ -120,6 +120,7 @@ SOURCE = Source(
         else ("espaces_loaded", "no espace history: load the espaces first")
     ),
     warehouse_rules=(espace_open_in_month,),
+    changed_from=lambda loaded: store.first_month(loaded.rows.accepted),
 )
 
 

@@ -57,7 +57,7 @@ def fetch_live(
     recorded `failed`, when it gives up."""
     etag = last_modified = None
     if conditional:
-        with connect(settings.warehouse_path) as con:
+        with connect(settings.warehouse_path, memory_limit=settings.memory_limit) as con:
             cached = fetch_first(
                 con.execute(
                     "select etag, last_modified from meta.http_state where source = ? and url = ?",
@@ -86,7 +86,7 @@ def fetch_live(
 
 def record_attempt(settings: Settings, source: str, status: str, message: str, **what: Any) -> int:
     """A load attempt that ends before any file is read (fetch failed, 304, bad edition name)."""
-    with connect(settings.warehouse_path) as con:
+    with connect(settings.warehouse_path, memory_limit=settings.memory_limit) as con:
         load_id = begin_load(con, source, flow_run_id=current_flow_run_id(), **what)
         finish_load(con, load_id, status, message)
     return load_id

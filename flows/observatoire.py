@@ -231,7 +231,7 @@ def _new_editions(settings: Settings, renames: Path | None, report: RunReport) -
         current = editions.get(edition.edition_id)
         if current is None or (resource.last_modified or "") > (current[1].last_modified or ""):
             editions[edition.edition_id] = (edition, resource)
-    with connect(settings.warehouse_path) as con:
+    with connect(settings.warehouse_path, memory_limit=settings.memory_limit) as con:
         loaded = store.loaded_editions(con)
     items = []
     for edition, resource in sorted(editions.values(), key=lambda pair: pair[0].edition_date):

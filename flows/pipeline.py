@@ -112,6 +112,8 @@ class Source:
     warehouse_rules: tuple[Callable[[duckdb.DuckDBPyConnection, Any], RuleResult], ...] = ()
     split: Callable[[Any, list[ValidationOutcome]], RowSplit] = split_first
     refusal_hint: Callable[[Loaded], str] = lambda loaded: ""
+    # The first date the load changed: `from_date` models are refreshed from it on.
+    changed_from: Callable[[Loaded], date | None] = lambda loaded: loaded.item.as_of
 
 
 # --- one load ----------------------------------------------------------------------------------
@@ -129,7 +131,7 @@ class Pending:
 def _begin(source: Source, settings: Settings, item: Item) -> Pending | LoadSummary:
     """Record the attempt; `unchanged` when the item is the data in force; refuse it when the
     source's precondition fails."""
-    with connect(settings.warehouse_path) as con:
+    with connect(settings.warehouse_path, memory_limit=settings.memory_limit) as con:
         load_id = begin_load(
             con,
             source.name,
@@ -177,7 +179,7 @@ def _finish(source: Source, settings: Settings, pending: Pending) -> LoadSummary
         _refuse(source, settings, load_id, item, [refusal(source.suite, exc.rule, exc.detail)])
     outcomes = pending.outcomes.result()
     if source.warehouse_rules:
-        with connect(settings.warehouse_path) as con:
+        with connect(settings.warehouse_path, memory_limit=settings.memory_limit) as con:
             extra = [rule(con, parsed) for rule in source.warehouse_rules]
         outcomes = [outcomes[0].with_results(extra), *outcomes[1:]]
     rows = source.split(parsed, outcomes)
@@ -185,7 +187,10 @@ def _finish(source: Source, settings: Settings, pending: Pending) -> LoadSummary
     if any(o.blocking_failed for o in outcomes):
         _refuse(source, settings, load_id, item, outcomes, rows.rows_read, loaded)
     _save_outcomes(settings, source, load_id, outcomes)
-    with connect(settings.warehouse_path) as con, transaction(con):
+    with (
+        connect(settings.warehouse_path, memory_limit=settings.memory_limit) as con,
+        transaction(con),
+    ):
         written = source.write(con, loaded)
         # A source's write may find the rows are the figures already in force.
         status = "unchanged" if written == "unchanged" else "published"
@@ -193,7 +198,7 @@ def _finish(source: Source, settings: Settings, pending: Pending) -> LoadSummary
         if status == "published":
             raw_path = archive(item.file, settings.raw_dir, source.name, _archive_date(item),
                                item.sha256)  # fmt: skip
-            refresh_models(con, _in_load(source), item.as_of)
+            refresh_models(con, _in_load(source), source.changed_from(loaded))
         message, changes = source.summarize(con, loaded, written)
         for outcome in outcomes:
             record_validation(con, load_id, outcome.suite, results_as_rows(outcome))
@@ -288,7 +293,10 @@ def _refuse(
     kept.parent.mkdir(parents=True, exist_ok=True)
     if not kept.exists():
         shutil.copyfile(item.file, kept)
-    with connect(settings.warehouse_path) as con, transaction(con):
+    with (
+        connect(settings.warehouse_path, memory_limit=settings.memory_limit) as con,
+        transaction(con),
+    ):
         for outcome in outcomes:
             record_validation(con, load_id, outcome.suite, results_as_rows(outcome))
         finish_load(con, load_id, "rejected", message, rows_read=rows_read, raw_path=str(kept))
@@ -351,7 +359,7 @@ def finish_run(source: str, settings: Settings, report: RunReport, writes: tuple
     mine = [m for m in plan if m.runs_in in (None, source)] + _written(writes)
     datasets = graph.datasets_fed(mine) if entry is not None else []
     derived = sorted({m.runs_in for m in plan if m.runs_in not in (None, source)})
-    with connect(settings.warehouse_path) as con:
+    with connect(settings.warehouse_path, memory_limit=settings.memory_limit) as con:
         files = release_store.publish(
             con,
             settings.exports_dir,

@@ -150,7 +150,7 @@ def publish_artifacts(report: RunReport, settings: Settings) -> None:
     if not settings.warehouse_path.exists():
         return
     load_ids = [s.load_id for s in report.summaries if s.load_id is not None]
-    with connect(settings.warehouse_path) as con:
+    with connect(settings.warehouse_path, memory_limit=settings.memory_limit) as con:
         rows = con.execute(
             """
             select v.load_id, v.suite, v.rule, v.rule_class, v.success, v.unexpected_count,

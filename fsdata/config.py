@@ -6,7 +6,8 @@ Environment variables: `FSDATA_HOME`, `FSDATA_ESPACES_URL`, `FSDATA_MAX_DOWNLOAD
 `FSDATA_RETRY_DELAYS` (comma-separated seconds), `FSDATA_ROW_COUNT_MAX_FALL`,
 `FSDATA_ROW_COUNT_MAX_RISE`, `FSDATA_ALLOWED_HOSTS` (comma-separated), `FSDATA_LOCK_TIMEOUT`
 (seconds a run waits for the warehouse lock), `FSDATA_TASK_RUNNER` (`threads` or `dask`),
-`FSDATA_DASK_ADDRESS`, `FSDATA_TASK_WORKERS`, `FSDATA_TASK_CACHE_DAYS`.
+`FSDATA_DASK_ADDRESS`, `FSDATA_TASK_WORKERS`, `FSDATA_TASK_CACHE_DAYS`, `FSDATA_MEMORY_LIMIT`
+(DuckDB's, e.g. `2GB`).
 """
 
 from __future__ import annotations
@@ -62,6 +63,9 @@ class Settings:
     task_workers: int = 2
     # Days a parse or validation result stays reusable for the same source file (0: never).
     task_cache_days: float = 30.0
+    # DuckDB's memory limit for the warehouse (its `memory_limit` setting): beyond it, large
+    # sorts, joins and aggregates spill to `<warehouse>.tmp/` instead of growing the process.
+    memory_limit: str = "2GB"
 
     @property
     def warehouse_path(self) -> Path:

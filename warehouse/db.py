@@ -60,17 +60,24 @@ def refresh_models(
     """Bring `models` up to date, in the order given, each the way the graph declares; what
     each procedure returned, by model."""
     results: dict[str, Any] = {}
+    rebuilt: set[str] = set()  # refreshed whole here: what reads them is too
     for model in models:
         if model.refresh in (graph.APPENDED, graph.VIEW):
             continue
+        start = from_date or graph.BEGINNING
+        if model.refresh == graph.FROM_DATE and rebuilt & set(model.reads):
+            start = graph.BEGINNING
+        whole = model.refresh == graph.REBUILT and not graph.is_reference(model)
+        if whole or start == graph.BEGINNING:
+            rebuilt.add(model.name)
         if model.procedure is not None:
             function = graph.procedure(model)
             if model.refresh == graph.FROM_DATE:
-                results[model.name] = function(con, from_date or graph.BEGINNING)
+                results[model.name] = function(con, start)
             else:
                 results[model.name] = function(con)
         elif model.refresh == graph.FROM_DATE:
-            run_model(con, f"{model.name}__refresh", {"from_date": from_date or graph.BEGINNING})
+            run_model(con, f"{model.name}__refresh", {"from_date": start})
         else:
             run_model(con, model.name)
             if graph.model_sql(f"{model.name}__refresh") is not None:
@@ -111,11 +118,18 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("insert into meta.schema_state values (?)", [fingerprint])
 
 
+# DuckDB's memory limit when the caller gives none (fsdata.config.Settings.memory_limit).
+DEFAULT_MEMORY_LIMIT = "2GB"
+
+
 @contextmanager
-def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(
+    path: Path, read_only: bool = False, memory_limit: str | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only)
+    config = {"memory_limit": memory_limit or DEFAULT_MEMORY_LIMIT}
+    con = duckdb.connect(str(path), read_only=read_only, config=config)
     try:
         if not read_only:
             _ensure_schema(con)

@@ -3,14 +3,15 @@
 Publishing one file, in a single transaction: its accepted rows go to `raw.footfall`, its
 quarantined rows to `meta.quarantine`, and in `core.footfall` every (espace, month) the file
 carries replaces all the rows of that espace and month (a correction re-sends the month); the
-other espaces and months are untouched. Outliers are then recomputed over the whole history;
-the model graph rebuilds the footfall marts.
+other espaces and months are untouched. Outliers are then recomputed for the series the feed
+carries; the model graph refreshes the footfall marts from the first month it carries.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,11 @@ def feed_in_force(con: duckdb.DuckDBPyConnection, sha256: str) -> bool:
         )
     )
     return bool(row and row[0])
+
+
+def first_month(accepted: pl.DataFrame) -> date | None:
+    """The first month a feed's accepted rows replace: the marts change from it on."""
+    return accepted["month"].min() if accepted.height else None  # type: ignore[return-value]
 
 
 def _espace_months(accepted: pl.DataFrame) -> pl.DataFrame:
@@ -138,7 +144,11 @@ def publish_feed(
             from incoming_footfall
             """
         )
-    outliers = flag_outliers(con)
+    # The series the feed carries, and those of the rows it replaced (a re-sent month without
+    # a partner removes that partner's month from its series).
+    series = [f.select("espace_id", "partner_code") for f in (accepted, before) if f.height]
+    touched = pl.concat(series, how="vertical_relaxed").unique() if series else accepted
+    outliers = flag_outliers(con, touched)
     mine = outliers.join(accepted.select(*KEY), on=list(KEY), how="inner", nulls_equal=True).sort(
         list(KEY), nulls_last=False
     )
@@ -150,18 +160,38 @@ def publish_feed(
     )
 
 
-def flag_outliers(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Mark every figure at least 10× its series' median of other months (flagged, kept)."""
-    history = frame_of(con, "select espace_id, month, partner_code, requests from core.footfall")
+def flag_outliers(con: duckdb.DuckDBPyConnection, series: pl.DataFrame) -> pl.DataFrame:
+    """Mark every figure of `series` (espace_id, partner_code) at least 10× its series' median
+    of other months (flagged, kept). A series' median reads that series only: a feed changes
+    the flags of the series it carries, so the others are neither read nor written."""
+    with registered(con, "touched_series", series):
+        history = frame_of(
+            con,
+            """
+            select figures.espace_id, figures.month, figures.partner_code, figures.requests
+            from core.footfall as figures
+            semi join touched_series as touched
+                on touched.espace_id = figures.espace_id
+                and touched.partner_code is not distinct from figures.partner_code
+            """,
+        )
     outliers = footfall_outliers(history)
     # Only the rows whose flag changes are written: updating every row of a large table in
     # the load's transaction costs gigabytes of undo buffers.
-    with registered(con, "outlier_rows", outliers.select(*KEY, "median_requests")):
+    with (
+        registered(con, "outlier_rows", outliers.select(*KEY, "median_requests")),
+        registered(con, "touched_series", series),
+    ):
         con.execute(
             """
             update core.footfall as figures
             set is_outlier = false, median_requests = null
             where figures.is_outlier
+                and exists (
+                    select 1 from touched_series as touched
+                    where touched.espace_id = figures.espace_id
+                        and touched.partner_code is not distinct from figures.partner_code
+                )
                 and not exists (
                     select 1 from outlier_rows
                     where outlier_rows.espace_id = figures.espace_id
