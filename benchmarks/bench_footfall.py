@@ -1,6 +1,7 @@
 """Benchmark: footfall flat over time (issue 15, measure 3), side by side in one run.
 
     .venv/bin/python benchmarks/bench_footfall.py [--runs 3] [--memory-rows 10000000]
+        [--skip-flat] [--checkout DIR]
 
 On one Prefect server (`fsdata server start` on a scratch home), in this process:
 
@@ -28,7 +29,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
@@ -59,22 +59,27 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--memory-rows", type=int, default=0)
     parser.add_argument("--skip-flat", action="store_true")
+    parser.add_argument("--checkout", type=Path, default=ROOT, help="the project code measured")
     args = parser.parse_args()
+    checkout = args.checkout.resolve()
+    sys.path.insert(0, str(checkout))
     work = Path(tempfile.mkdtemp(prefix="bench-footfall-"))
     os.environ["FSDATA_TASK_CACHE_DAYS"] = "0"
-    from fsdata import server
-    from fsdata.runtime import prepare_prefect_environment
-
     scratch = work / "server-home"
-    prepare_prefect_environment(scratch)
-    os.environ["PREFECT_API_URL"] = server.start(scratch)
+    # The server is this checkout's `fsdata server` (an older checkout has none).
+    server = [sys.executable, "-m", "fsdata.cli", "server"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PREFECT_HOME": str(scratch / ".prefect")}
+    subprocess.run([*server, "start", "--home", str(scratch)], env=env, check=True, cwd=ROOT)
+    record = json.loads((scratch / ".prefect" / "server.json").read_text("utf-8"))
+    os.environ.update(PREFECT_API_URL=record["url"], PREFECT_HOME=str(scratch / ".prefect"))
+    os.environ["PYTHONPATH"] = str(checkout)  # for the child process of the memory measure
     try:
         results = {} if args.skip_flat else flat(work, args.runs)
         if args.memory_rows:
-            results["first_load"] = first_load(work, args.memory_rows)
-        print(json.dumps({"load": os.getloadavg(), **results}))
+            results["first_load"] = first_load(work, args.memory_rows, checkout)
+        print(json.dumps({"checkout": str(checkout), "load": os.getloadavg(), **results}))
     finally:
-        print(server.stop(scratch), file=sys.stderr)
+        subprocess.run([*server, "stop", "--home", str(scratch)], env=env, cwd=ROOT)
         shutil.rmtree(work, ignore_errors=True)
 
 
@@ -149,7 +154,7 @@ def flat(work: Path, runs: int) -> dict[str, object]:
     }
 
 
-def first_load(work: Path, rows: int) -> dict[str, object]:
+def first_load(work: Path, rows: int, checkout: Path) -> dict[str, object]:
     from synthetic import footfall_espaces, write_footfall
 
     home = _espaces_home(work, "memory", footfall_espaces(rows))
@@ -159,7 +164,7 @@ def first_load(work: Path, rows: int) -> dict[str, object]:
         [sys.executable, "-m", "fsdata.cli", "ingest", "footfall", str(feed), "--home", str(home)],
         capture_output=True,
         text=True,
-        cwd=ROOT,
+        cwd=checkout,
     )
     elapsed = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 / 1024  # KiB → GiB
