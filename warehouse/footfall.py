@@ -20,7 +20,7 @@ import polars as pl
 
 from transforms.footfall import footfall_outliers
 from transforms.partners import default_reference_dir
-from warehouse.db import fetch_first, insert_frame, record_quarantine, registered
+from warehouse.db import fetch_first, insert_frame, record_quarantine, registered, run_model
 from warehouse.partners import frame_of
 
 SOURCE = "footfall"
@@ -213,6 +213,33 @@ def flag_outliers(con: duckdb.DuckDBPyConnection, series: pl.DataFrame) -> pl.Da
             """
         )
     return outliers
+
+
+# Months of marts.footfall_monthly computed by one statement: its memory is that of a year of
+# figures (and the year before), whatever the history.
+MONTHS_PER_STEP = 12
+
+
+def refresh_monthly(con: duckdb.DuckDBPyConnection, from_date: date) -> None:
+    """Bring marts.footfall_monthly up to date from `from_date`'s month on, a year at a time
+    (sql/marts/footfall_monthly__refresh.sql)."""
+    first = from_date.replace(day=1)
+    row = fetch_first(
+        con.execute("select min(month), max(month) from core.footfall where month >= ?", [first])
+    )
+    con.execute("delete from marts.footfall_monthly where month >= ?", [first])
+    if row is None or row[0] is None:
+        return
+    start, last = max(first, row[0].replace(day=1)), row[1]
+    while start <= last:
+        until = _add_months(start, MONTHS_PER_STEP)
+        run_model(con, "marts/footfall_monthly__refresh", {"from_date": start, "until": until})
+        start = until
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
 
 
 def load_departements(con: duckdb.DuckDBPyConnection) -> None:

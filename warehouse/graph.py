@@ -198,6 +198,7 @@ MODELS: tuple[Model, ...] = (
         ),
         refresh=FROM_DATE,
         feeds=("footfall",),
+        procedure="warehouse.footfall:refresh_monthly",
     ),
     Model(
         "marts/footfall_espace_ranking",

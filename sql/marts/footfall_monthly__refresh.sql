@@ -1,8 +1,11 @@
--- Recompute marts.footfall_monthly for the months from $from_date's month on: the months
--- before it did not change (a feed replaces whole espace-months; an espace snapshot of day D
--- changes only the months ending on or after D). A month's rolling 12-month sums and year-ago
--- figures read the 12 months before it, so those are read, not rewritten.
-delete from marts.footfall_monthly where month >= date_trunc('month', $from_date::date);
+-- Recompute marts.footfall_monthly for the months from $from_date's month to $until (excluded):
+-- the months before did not change (a feed replaces whole espace-months; an espace snapshot of
+-- day D changes only the months ending on or after D). A month's rolling 12-month sums and
+-- year-ago figures read the 12 months before it, so those are read, not rewritten. Run a year
+-- at a time by warehouse.footfall.refresh_monthly, so that a first load of ten years needs
+-- the memory of one year.
+delete from marts.footfall_monthly
+where month >= date_trunc('month', $from_date::date) and month < $until::date;
 
 insert into marts.footfall_monthly by name
 with bounds as (
@@ -14,7 +17,7 @@ with bounds as (
 figures as (
     -- the 12 months before the first refreshed month feed its rolling sums and year-ago figures
     select footfall.* from core.footfall as footfall, bounds
-    where footfall.month >= bounds.first_read
+    where footfall.month >= bounds.first_read and footfall.month < $until::date
 ),
 
 espace_months as (
