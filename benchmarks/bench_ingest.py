@@ -39,6 +39,8 @@ EMPTY_FLOW = "from prefect import flow\nflow(name='empty')(lambda: None)()\n"
 def _env(checkout: Path, prefect_home: Path, api_url: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env.update(PREFECT_HOME=str(prefect_home), PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    # A loaded machine may take longer than the default 20 s to start a temporary server.
+    env["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "180"
     env["PYTHONPATH"] = str(checkout)
     if api_url:
         env["PREFECT_API_URL"] = api_url

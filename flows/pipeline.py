@@ -396,7 +396,12 @@ def run_derived(flow_name: str, settings: Settings) -> None:
     failure here is recorded by that flow and retried by the next run, never raised."""
     import importlib
 
-    function = getattr(importlib.import_module(f"flows.{flow_name}"), flow_name)
+    module = importlib.import_module(f"flows.{flow_name}")
+    function = getattr(module, flow_name)
+    has_work = getattr(module, "has_work", None)  # a flow with nothing to do is not started
+    if has_work is not None and not has_work(settings):
+        print(f"{flow_name}: nothing to compute yet")
+        return
     try:
         function(home=str(settings.home))
     except Exception as exc:
