@@ -134,12 +134,16 @@ def split_rows(
         },
         schema={"position": pl.UInt32, "quality_flags": pl.List(pl.String)},
     )
-    accepted = (
-        positions.filter(~pl.col("position").is_in(list(rejected)))
-        .join(flag_frame, on="position", how="left", maintain_order="left")
-        .with_columns(pl.col("quality_flags").fill_null(pl.lit([], dtype=pl.List(pl.String))))
-        .drop("position")
-    )
+    no_flags = pl.lit([], dtype=pl.List(pl.String)).alias("quality_flags")
+    kept = positions.filter(~pl.col("position").is_in(list(rejected))) if rejected else positions
+    if flags:
+        accepted = (
+            kept.join(flag_frame, on="position", how="left", maintain_order="left")
+            .with_columns(pl.col("quality_flags").fill_null(no_flags))
+            .drop("position")
+        )
+    else:  # the usual large feed: no row flagged, no copy of the frame through a join
+        accepted = kept.drop("position").with_columns(no_flags)
     return RowSplit(
         accepted=accepted,
         quarantined=quarantined,
