@@ -99,9 +99,9 @@ def is_unchanged(con: duckdb.DuckDBPyConnection, accepted: pl.DataFrame) -> bool
         return True
     columns = [*KEY, *FIGURES]
     current = _in_force_for(con, accepted).select(columns)
-    incoming = accepted.select(columns).cast(current.schema)
-    if current.height != incoming.height:
+    if current.height != accepted.height:  # before any copy of a feed that is new
         return False
+    incoming = accepted.select(columns).cast(current.schema)
     order = [*KEY]
     return current.sort(order, nulls_last=True).equals(incoming.sort(order, nulls_last=True))
 
@@ -160,22 +160,39 @@ def publish_feed(
     )
 
 
+ESPACES_PER_OUTLIER_STEP = 1_000
+
+
+def _empty_history(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return frame_of(
+        con, "select espace_id, month, partner_code, requests from core.footfall limit 0"
+    )
+
+
 def flag_outliers(con: duckdb.DuckDBPyConnection, series: pl.DataFrame) -> pl.DataFrame:
     """Mark every figure of `series` (espace_id, partner_code) at least 10× its series' median
     of other months (flagged, kept). A series' median reads that series only: a feed changes
     the flags of the series it carries, so the others are neither read nor written."""
-    with registered(con, "touched_series", series):
-        history = frame_of(
-            con,
-            """
-            select figures.espace_id, figures.month, figures.partner_code, figures.requests
-            from core.footfall as figures
-            semi join touched_series as touched
-                on touched.espace_id = figures.espace_id
-                and touched.partner_code is not distinct from figures.partner_code
-            """,
-        )
-    outliers = footfall_outliers(history)
+    # A bounded number of espaces at a time: a first load of ten years touches every series,
+    # and the median computation holds several copies of what it reads.
+    espaces = series["espace_id"].unique().sort()
+    found = []
+    for start in range(0, espaces.len(), ESPACES_PER_OUTLIER_STEP):
+        chunk = espaces.slice(start, ESPACES_PER_OUTLIER_STEP)
+        with registered(con, "touched_series", series.filter(pl.col("espace_id").is_in(chunk))):
+            history = frame_of(
+                con,
+                """
+                select figures.espace_id, figures.month, figures.partner_code, figures.requests
+                from core.footfall as figures
+                semi join touched_series as touched
+                    on touched.espace_id = figures.espace_id
+                    and touched.partner_code is not distinct from figures.partner_code
+                """,
+            )
+        found.append(footfall_outliers(history))
+        del history
+    outliers = pl.concat(found) if found else footfall_outliers(_empty_history(con))
     # Only the rows whose flag changes are written: updating every row of a large table in
     # the load's transaction costs gigabytes of undo buffers.
     with (
