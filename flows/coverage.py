@@ -15,7 +15,7 @@ from prefect import flow
 from flows.lock import holds_warehouse
 from flows.pipeline import finish_run
 from flows.report import LoadSummary, RunReport, current_flow_run_id
-from fsdata.config import load_settings
+from fsdata.config import Settings, load_settings
 from warehouse import coverage as store
 from warehouse import graph
 from warehouse.communes import has_communes
@@ -31,6 +31,13 @@ from warehouse.db import (
 
 SOURCE = "coverage"
 MODELS = [m for m in graph.creation_order() if m.runs_in == SOURCE]
+
+
+def has_work(settings: Settings) -> bool:
+    """Communes and at least one espace snapshot are loaded: there is a coverage to compute.
+    A load runs this flow only then (a subflow run costs about a second of Prefect's time)."""
+    with connect(settings.warehouse_path) as con:
+        return has_communes(con) and bool(store.snapshot_dates(con))
 
 
 @flow(name="coverage", log_prints=True)

@@ -18,7 +18,9 @@ from rich.console import Console
 
 from flows.lock import holds_warehouse
 from fsdata import realdata
-from fsdata.config import sample_path
+from fsdata.config import load_settings, sample_path
+from warehouse.datadocs import refresh_gx_data_docs
+from warehouse.db import connect
 
 # source → the flow's keyword arguments for each sample file (`file` relative to its folder).
 SAMPLES: dict[str, tuple[dict[str, Any], ...]] = {
@@ -102,4 +104,7 @@ def demo(home: str, config: str | None = None, samples: bool = False) -> dict[st
         progress.print(f"[bold]demo {step}/{len(order)}[/bold] {source}…")
         load = load_samples if samples else load_real
         results[source] = load(home, source, config)
+    settings = load_settings(home, config)
+    with connect(settings.warehouse_path) as con:  # GX's Data Docs: once, after every source
+        refresh_gx_data_docs(con, settings.exports_dir, settings.validation_dir)
     return results

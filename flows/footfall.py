@@ -120,6 +120,7 @@ SOURCE = Source(
     "footfall", parse, validate_frame, write, summarize, task_args=catalogue,
     in_force=lambda con, source, item: store.feed_in_force(con, item.sha256),
     precondition=espaces_loaded, warehouse_rules=(espace_open_in_month,),
+    changed_from=lambda loaded: store.first_month(loaded.rows.accepted),
 )  # fmt: skip
 
 

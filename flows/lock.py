@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from fsdata.config import load_settings
-from warehouse.health import wait_for_warehouse
+from warehouse.health import DEFAULT_MEMORY_LIMIT, wait_for_warehouse
 
 
 class WarehouseBusy(RuntimeError):
@@ -38,7 +38,9 @@ def _holder(path: Path) -> str:
 
 
 @contextmanager
-def warehouse_lock(home: Path, timeout: float) -> Iterator[None]:
+def warehouse_lock(
+    home: Path, timeout: float, memory_limit: str = DEFAULT_MEMORY_LIMIT
+) -> Iterator[None]:
     """Hold the warehouse for this process; wait up to `timeout` seconds for another run."""
     path = (Path(home) / ".fsdata.lock").resolve()
     key = str(path)
@@ -79,7 +81,7 @@ def warehouse_lock(home: Path, timeout: float) -> Iterator[None]:
     with _held_guard:
         _held[key] = [fd, 1]
     # Another process reading the DuckDB file (an analyst) is waited for like another run.
-    wait_for_warehouse(Path(home) / "warehouse.duckdb", timeout)
+    wait_for_warehouse(Path(home) / "warehouse.duckdb", timeout, memory_limit)
     try:
         yield
     finally:
@@ -103,7 +105,7 @@ def holds_warehouse(function: F) -> F:
         bound = signature.bind(*args, **kwargs)
         bound.apply_defaults()
         settings = load_settings(bound.arguments["home"], bound.arguments.get("config"))
-        with warehouse_lock(settings.home, settings.lock_timeout):
+        with warehouse_lock(settings.home, settings.lock_timeout, settings.memory_limit):
             return function(*args, **kwargs)
 
     return locked  # type: ignore[return-value]

@@ -123,6 +123,8 @@ class Source:
     warehouse_rules: tuple[Callable[[duckdb.DuckDBPyConnection, Any], RuleResult], ...] = ()
     split: Callable[[Any, list[ValidationOutcome]], RowSplit] = split_first
     refusal_hint: Callable[[Loaded], str] = lambda loaded: ""
+    # The first date the load changed: `from_date` models are refreshed from it on.
+    changed_from: Callable[[Loaded], date | None] = lambda loaded: loaded.item.as_of
 
     def __post_init__(self) -> None:
         if not self.suite:
@@ -218,7 +220,7 @@ def _finish(source: Source, settings: Settings, pending: Pending) -> LoadSummary
         archived: dict[Path, Path] = {}
         if status == "published":
             archived = _archive(settings, source, item)
-            refresh_downstream(con, graph.source_models(source.name), item.as_of)
+            refresh_downstream(con, graph.source_models(source.name), source.changed_from(loaded))
         message, changes = source.summarize(con, loaded, written)
         for outcome in outcomes:
             record_validation(con, load_id, outcome.suite, outcome.as_rows())
@@ -437,7 +439,12 @@ def run_derived(flow_name: str, settings: Settings) -> None:
     failure here is recorded by that flow and retried by the next run, never raised."""
     import importlib
 
-    function = getattr(importlib.import_module(f"flows.{flow_name}"), flow_name)
+    module = importlib.import_module(f"flows.{flow_name}")
+    function = getattr(module, flow_name)
+    has_work = getattr(module, "has_work", None)  # a flow with nothing to do is not started
+    if has_work is not None and not has_work(settings):
+        print(f"{flow_name}: nothing to compute yet")
+        return
     try:
         function(home=str(settings.home))
     except Exception as exc:

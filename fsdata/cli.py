@@ -150,8 +150,19 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "serve",
         parents=[common],
-        help="run every deployment on its schedule from this process (prefect.serve)",
+        help="run every deployment on its schedule from this process (prefect.serve), against "
+        "this home's Prefect server (started when none is running)",
     )
+    commands.add_parser(
+        "docs", parents=[common], help="build GX's Data Docs of the latest validations (on demand)"
+    )
+    server = commands.add_parser(
+        "server",
+        parents=[common],
+        help="start, stop or show this home's local Prefect server (used by every command)",
+    )
+    server.add_argument("action", choices=("start", "stop", "status"), nargs="?", default="status")
+    server.add_argument("--port", type=int, default=0, help="start: the port (default: a free one)")
     return parser
 
 
@@ -285,6 +296,31 @@ def main(argv: list[str] | None = None) -> int:
         from fsdata.status import print_status
 
         return print_status(home)
+    if args.command == "docs":
+        from fsdata.config import load_settings as settings_of
+        from warehouse.datadocs import refresh_gx_data_docs
+        from warehouse.db import connect
+
+        settings = settings_of(home, args.config)
+        with connect(settings.warehouse_path) as con:
+            index = refresh_gx_data_docs(con, settings.exports_dir, settings.validation_dir)
+        print(f"GX Data Docs: {index}" if index else "no published validation to document")
+        return EXIT_OK
+    if args.command == "server":
+        from fsdata import server
+
+        return server.main(home, args.action, args.port)
+    if args.command == "serve":
+        from fsdata.server import ServerError, start
+
+        try:
+            start(home, started_by="fsdata serve")
+        except ServerError as exc:
+            print(f"fsdata: server: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+    from fsdata.runtime import choose_server
+
+    print(choose_server(home).describe(), file=sys.stderr)
 
     from warehouse.health import warehouse_damage
 

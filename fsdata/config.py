@@ -7,7 +7,8 @@ Environment variables: `FSDATA_HOME`, `FSDATA_ESPACES_URL`, `FSDATA_MAX_DOWNLOAD
 `FSDATA_ROW_COUNT_MAX_RISE`, `FSDATA_ALLOWED_HOSTS` (comma-separated), `FSDATA_LOCK_TIMEOUT`
 (seconds a run waits for the warehouse lock), `FSDATA_TASK_RUNNER` (`threads` or `dask`),
 `FSDATA_DASK_ADDRESS`, `FSDATA_TASK_WORKERS`, `FSDATA_TASK_CACHE_DAYS`,
-`FSDATA_PUBLISH_AFTER_REFRESH` (comma-separated target names), and the input limits
+`FSDATA_PUBLISH_AFTER_REFRESH` (comma-separated target names), `FSDATA_MEMORY_LIMIT` (DuckDB's,
+e.g. `2GB`), and the input limits
 `FSDATA_MAX_COLUMNS`, `FSDATA_MAX_CELL_BYTES`, `FSDATA_MAX_ROWS`, `FSDATA_MAX_INPUT_BYTES`,
 `FSDATA_MAX_CELLS`, `FSDATA_MAX_JSON_DEPTH` (transforms/limits.py).
 
@@ -105,6 +106,9 @@ class Settings:
     # each successful refresh publishes to.
     publish: dict[str, S3Target | DatagouvTarget] = field(default_factory=dict)
     publish_after_refresh: tuple[str, ...] = ()
+    # DuckDB's memory limit for the warehouse (its `memory_limit` setting): beyond it, large
+    # sorts, joins and aggregates spill to `<warehouse>.tmp/` instead of growing the process.
+    memory_limit: str = "2GB"
     # Bounds on an input file's size and shape (transforms/limits.py): a file over one is
     # refused (rule input_within_limits) before the parser allocates for it.
     max_columns: int = DEFAULT_LIMITS.max_columns

@@ -25,7 +25,6 @@ from datetime import date, datetime
 
 import numpy as np
 import polars as pl
-from scipy.spatial import cKDTree
 
 from transforms.territory import territory_of
 
@@ -157,6 +156,8 @@ def nearest_espaces(communes: pl.DataFrame, espaces: pl.DataFrame) -> pl.DataFra
         rows = np.flatnonzero(territory_array == territory[0])
         if rows.size == 0:
             continue
+        from scipy.spatial import cKDTree  # imported when a date is computed: ~0.3 s
+
         tree = cKDTree(_unit_vectors(e_lat, e_lon))
         _, index = tree.query(_unit_vectors(lat_all[rows], lon_all[rows]), k=1)
         index = np.asarray(index, dtype=np.int64)

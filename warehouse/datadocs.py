@@ -5,7 +5,8 @@ saved beside them (validation/<source>/load-<id>*.json):
   links to them;
 - `<home>/validation/gx/`: GX's own Data Docs (`…/data_docs/local_site/index.html`), built by GX
   from the same documents in a file-backed GX project (no second validation). GX's pages load
-  their styles and scripts from CDNs when viewed.
+  their styles and scripts from CDNs when viewed. Building them imports GX (seconds): they are
+  built on demand (`fsdata docs`, and at the end of `fsdata demo`), not at every publication.
 """
 
 from __future__ import annotations
@@ -101,7 +102,8 @@ def gx_docs_index(validation_dir: Path) -> Path:
 def build_gx_data_docs(con: duckdb.DuckDBPyConnection, validation_dir: Path) -> Path | None:
     """GX Data Docs of the latest published validation of each source. The GX project is built
     afresh beside the current one and swapped in, so a reader never sees half a site and old
-    loads do not pile up. Documents evaluated by the DuckDB engine are not GX results: skipped."""
+    loads do not pile up. Documents of the DuckDB engine have GX's result shape (the same
+    suite's expectations, the same result fields): they are rendered the same way."""
     import great_expectations as gx
     from great_expectations.core.expectation_validation_result import (
         ExpectationSuiteValidationResultSchema,
@@ -126,8 +128,8 @@ def build_gx_data_docs(con: duckdb.DuckDBPyConnection, validation_dir: Path) -> 
         )
         for path in sorted((validation_dir / source).glob(f"load-{load_id}*.json")):
             document = json.loads(path.read_text("utf-8"))
-            if document.get("engine") != "gx":
-                continue
+            if document.get("engine") not in ("gx", "duckdb"):
+                continue  # a file refused before validation: no suite result to render
             gx_fields = {k: v for k, v in document.items() if k != "engine"}
             result = ExpectationSuiteValidationResultSchema().load(gx_fields)
             context.suites.add_or_update(gx.ExpectationSuite(**load_suite(result.suite_name)))
@@ -170,3 +172,15 @@ def build_docs(con: duckdb.DuckDBPyConnection, validation_dir: Path) -> list[Pat
         write_if_changed(target, render(source, load_id, documents))
         written.append(target)
     return written
+
+
+def refresh_gx_data_docs(
+    con: duckdb.DuckDBPyConnection, exports_dir: Path, validation_dir: Path
+) -> Path | None:
+    """Build GX's Data Docs now (on demand) and relink them from the catalogue page."""
+    from warehouse.release import write_release_files
+
+    index = build_gx_data_docs(con, validation_dir)
+    if exports_dir.is_dir():
+        write_release_files(con, exports_dir, validation_dir)  # SHA256SUMS included
+    return index

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -62,17 +63,25 @@ def refresh_models(
     """Bring `models` up to date, in the order given, each the way the graph declares; what
     each procedure returned, by model."""
     results: dict[str, Any] = {}
+    rebuilt: set[str] = set()  # refreshed whole here: what reads them is too
     for model in models:
         if model.refresh in (graph.APPENDED, graph.VIEW):
             continue
+        start = from_date or graph.BEGINNING
+        if model.refresh == graph.FROM_DATE and rebuilt & set(model.reads):
+            start = graph.BEGINNING
+        if (model.refresh == graph.REBUILT and not graph.is_reference(model)) or (
+            start == graph.BEGINNING
+        ):
+            rebuilt.add(model.name)
         if model.procedure is not None:
             function = graph.procedure(model)
             if model.refresh == graph.FROM_DATE:
-                results[model.name] = function(con, from_date or graph.BEGINNING)
+                results[model.name] = function(con, start)
             else:
                 results[model.name] = function(con)
         elif model.refresh == graph.FROM_DATE:
-            run_model(con, f"{model.name}__refresh", {"from_date": from_date or graph.BEGINNING})
+            run_model(con, f"{model.name}__refresh", {"from_date": start})
         else:
             run_model(con, model.name)
             if graph.model_sql(f"{model.name}__refresh") is not None:
@@ -89,6 +98,7 @@ def refresh_downstream(
     return refresh_models(con, plan, from_date)
 
 
+@functools.cache  # the models ship with the code: once per process, not per connection
 def _schema_fingerprint() -> str:
     parts = [repr(graph.MODELS)]
     parts += [sql_text(model.name) for model in graph.MODELS]

@@ -3,14 +3,15 @@
 Publishing one file, in a single transaction: its accepted rows go to `raw.footfall`, its
 quarantined rows to `meta.quarantine`, and in `core.footfall` every (espace, month) the file
 carries replaces all the rows of that espace and month (a correction re-sends the month); the
-other espaces and months are untouched. Outliers are then recomputed over the whole history;
-the model graph rebuilds the footfall marts.
+other espaces and months are untouched. Outliers are then recomputed for the series the feed
+carries; the model graph refreshes the footfall marts from the first month it carries.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import polars as pl
 
 from transforms.footfall import footfall_outliers
 from transforms.partners import default_reference_dir
-from warehouse.db import fetch_first, insert_frame, record_quarantine, registered
+from warehouse.db import fetch_first, insert_frame, record_quarantine, registered, run_model
 from warehouse.partners import frame_of
 
 SOURCE = "footfall"
@@ -69,6 +70,11 @@ def feed_in_force(con: duckdb.DuckDBPyConnection, sha256: str) -> bool:
     return bool(row and row[0])
 
 
+def first_month(accepted: pl.DataFrame) -> date | None:
+    """The first month a feed's accepted rows replace: the marts change from it on."""
+    return accepted["month"].min() if accepted.height else None  # type: ignore[return-value]
+
+
 def _espace_months(accepted: pl.DataFrame) -> pl.DataFrame:
     return accepted.select("espace_id", "month").unique()
 
@@ -93,9 +99,9 @@ def is_unchanged(con: duckdb.DuckDBPyConnection, accepted: pl.DataFrame) -> bool
         return True
     columns = [*KEY, *FIGURES]
     current = _in_force_for(con, accepted).select(columns)
-    incoming = accepted.select(columns).cast(current.schema)
-    if current.height != incoming.height:
+    if current.height != accepted.height:  # before any copy of a feed that is new
         return False
+    incoming = accepted.select(columns).cast(current.schema)
     order = [*KEY]
     return current.sort(order, nulls_last=True).equals(incoming.sort(order, nulls_last=True))
 
@@ -138,7 +144,11 @@ def publish_feed(
             from incoming_footfall
             """
         )
-    outliers = flag_outliers(con)
+    # The series the feed carries, and those of the rows it replaced (a re-sent month without
+    # a partner removes that partner's month from its series).
+    series = [f.select("espace_id", "partner_code") for f in (accepted, before) if f.height]
+    touched = pl.concat(series, how="vertical_relaxed").unique() if series else accepted
+    outliers = flag_outliers(con, touched)
     mine = outliers.join(accepted.select(*KEY), on=list(KEY), how="inner", nulls_equal=True).sort(
         list(KEY), nulls_last=False
     )
@@ -150,18 +160,55 @@ def publish_feed(
     )
 
 
-def flag_outliers(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Mark every figure at least 10× its series' median of other months (flagged, kept)."""
-    history = frame_of(con, "select espace_id, month, partner_code, requests from core.footfall")
-    outliers = footfall_outliers(history)
+ESPACES_PER_OUTLIER_STEP = 1_000
+
+
+def _empty_history(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return frame_of(
+        con, "select espace_id, month, partner_code, requests from core.footfall limit 0"
+    )
+
+
+def flag_outliers(con: duckdb.DuckDBPyConnection, series: pl.DataFrame) -> pl.DataFrame:
+    """Mark every figure of `series` (espace_id, partner_code) at least 10× its series' median
+    of other months (flagged, kept). A series' median reads that series only: a feed changes
+    the flags of the series it carries, so the others are neither read nor written."""
+    # A bounded number of espaces at a time: a first load of ten years touches every series,
+    # and the median computation holds several copies of what it reads.
+    espaces = series["espace_id"].unique().sort()
+    found = []
+    for start in range(0, espaces.len(), ESPACES_PER_OUTLIER_STEP):
+        chunk = espaces.slice(start, ESPACES_PER_OUTLIER_STEP)
+        with registered(con, "touched_series", series.filter(pl.col("espace_id").is_in(chunk))):
+            history = frame_of(
+                con,
+                """
+                select figures.espace_id, figures.month, figures.partner_code, figures.requests
+                from core.footfall as figures
+                semi join touched_series as touched
+                    on touched.espace_id = figures.espace_id
+                    and touched.partner_code is not distinct from figures.partner_code
+                """,
+            )
+        found.append(footfall_outliers(history))
+        del history
+    outliers = pl.concat(found) if found else footfall_outliers(_empty_history(con))
     # Only the rows whose flag changes are written: updating every row of a large table in
     # the load's transaction costs gigabytes of undo buffers.
-    with registered(con, "outlier_rows", outliers.select(*KEY, "median_requests")):
+    with (
+        registered(con, "outlier_rows", outliers.select(*KEY, "median_requests")),
+        registered(con, "touched_series", series),
+    ):
         con.execute(
             """
             update core.footfall as figures
             set is_outlier = false, median_requests = null
             where figures.is_outlier
+                and exists (
+                    select 1 from touched_series as touched
+                    where touched.espace_id = figures.espace_id
+                        and touched.partner_code is not distinct from figures.partner_code
+                )
                 and not exists (
                     select 1 from outlier_rows
                     where outlier_rows.espace_id = figures.espace_id
@@ -183,6 +230,33 @@ def flag_outliers(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
             """
         )
     return outliers
+
+
+# Months of marts.footfall_monthly computed by one statement: its memory is that of a year of
+# figures (and the year before), whatever the history.
+MONTHS_PER_STEP = 12
+
+
+def refresh_monthly(con: duckdb.DuckDBPyConnection, from_date: date) -> None:
+    """Bring marts.footfall_monthly up to date from `from_date`'s month on, a year at a time
+    (sql/marts/footfall_monthly__refresh.sql)."""
+    first = from_date.replace(day=1)
+    row = fetch_first(
+        con.execute("select min(month), max(month) from core.footfall where month >= ?", [first])
+    )
+    con.execute("delete from marts.footfall_monthly where month >= ?", [first])
+    if row is None or row[0] is None:
+        return
+    start, last = max(first, row[0].replace(day=1)), row[1]
+    while start <= last:
+        until = _add_months(start, MONTHS_PER_STEP)
+        run_model(con, "marts/footfall_monthly__refresh", {"from_date": start, "until": until})
+        start = until
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
 
 
 def load_departements(con: duckdb.DuckDBPyConnection) -> None:

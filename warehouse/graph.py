@@ -14,7 +14,9 @@ How a model is refreshed (`refresh`):
 - `rebuilt`: rebuilt from what it reads: its file, then `<name>__refresh.sql` when there is one
   (a definition that creates the table empty and a refresh that fills it), or its procedure.
 - `from_date`: brought up to date from the load's date on (`$from_date`), by its procedure or its
-  `<name>__refresh.sql`; the dates before did not change.
+  `<name>__refresh.sql`; the dates before did not change. When a model it reads was rebuilt
+  whole in the same refresh (not a reference table: those ship with the code), from the
+  beginning.
 
 A model with `runs_in` is brought up to date by that flow, after the load that changed what it
 reads has committed (the nearest-espace computation costs seconds and may fail on its own). A
@@ -124,10 +126,14 @@ def refresh_plan(written: Iterable[str], models: Iterable[Model] = MODELS) -> li
     declared = list(models)
     found = downstream(written, declared)
     needed = {name for model in found for name in model.reads}
-    references = {
-        m.name for m in declared if m.name in needed and not m.reads and m.refresh == REBUILT
-    }
+    references = {m.name for m in declared if m.name in needed and is_reference(m)}
     return [m for m in creation_order(declared) if m.name in references or m in found]
+
+
+def is_reference(model: Model) -> bool:
+    """A table of reference data shipped with the code: reloaded at each refresh that needs it,
+    the same rows each time."""
+    return not model.reads and model.refresh == REBUILT
 
 
 def source_models(source: str, models: Iterable[Model] = MODELS) -> tuple[str, ...]:

@@ -8,6 +8,7 @@ import os
 import re
 import socket
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -20,19 +21,32 @@ class WarehouseHeld(RuntimeError):
 
 # DuckDB names the process holding a database file when it cannot lock it.
 _HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.*?) \(PID (?P<pid>\d+)\)")
-# How long a connection waits for another process to release a warehouse file, by file: set
-# by the run that holds the fsdata lock of its home (its `lock_timeout`), 0 otherwise.
-_waits: dict[str, float] = {}
+# DuckDB's memory limit when no run set one (fsdata.config.Settings.memory_limit).
+DEFAULT_MEMORY_LIMIT = "2GB"
 
 
-def wait_for_warehouse(path: Path, seconds: float | None) -> None:
-    """Connections to `path` wait up to `seconds` for another process to release it (None:
-    they no longer wait)."""
+@dataclass(frozen=True)
+class Session:
+    """How this process opens a warehouse file: set by the run that holds the fsdata lock of its
+    home. Every connection of a process to one file must have the same DuckDB settings."""
+
+    wait: float = 0.0  # seconds to wait for another process to release the file
+    memory_limit: str = DEFAULT_MEMORY_LIMIT  # beyond it, DuckDB spills to disk
+
+
+_sessions: dict[str, Session] = {}
+
+
+def wait_for_warehouse(
+    path: Path, seconds: float | None, memory_limit: str = DEFAULT_MEMORY_LIMIT
+) -> None:
+    """Connections to `path` wait up to `seconds` for another process to release it and use
+    `memory_limit` (None: back to not waiting)."""
     key = str(Path(path).resolve())
     if seconds is None:
-        _waits.pop(key, None)
+        _sessions.pop(key, None)
     else:
-        _waits[key] = seconds
+        _sessions[key] = Session(seconds, memory_limit)
 
 
 def holder_of(error: Exception) -> str | None:
@@ -51,20 +65,21 @@ def holder_of(error: Exception) -> str | None:
 def open_waiting(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     """`duckdb.connect`, waiting as `wait_for_warehouse` says while another process holds the
     file; WarehouseHeld, naming it, when it still does."""
-    deadline = time.monotonic() + _waits.get(str(Path(path).resolve()), 0.0)
+    session = _sessions.get(str(Path(path).resolve()), Session())
+    deadline = time.monotonic() + session.wait
+    config = {"memory_limit": session.memory_limit}
     announced = False
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return duckdb.connect(str(path), read_only=read_only, config=config)
         except duckdb.IOException as exc:
             holder = holder_of(exc)
             if holder is None:
                 raise
             if time.monotonic() >= deadline:
-                waited = _waits.get(str(Path(path).resolve()), 0.0)
                 raise WarehouseHeld(
                     f"the warehouse {path} is held by another process, {holder}; waited "
-                    f"{waited:g} s, nothing was done (close that connection, or read the "
+                    f"{session.wait:g} s, nothing was done (close that connection, or read the "
                     "published analyst database instead)"
                 ) from None
             if not announced:

@@ -305,10 +305,8 @@ def _publish_release(
             report.written.append(exports_dir / ANALYST_DATABASE)
             if why:
                 report.repaired.append(f"{ANALYST_DATABASE} ({why})")
-    if published and validation_dir is not None:
-        from warehouse.datadocs import build_gx_data_docs
-
-        build_gx_data_docs(con, validation_dir)
+    # GX's own Data Docs are built on demand (warehouse/datadocs.py, `fsdata docs`, the end of
+    # the demo): importing GX costs more than the rest of a listing's publication.
     _write_release_files(con, exports_dir, validation_dir, records, report)
     for line in report.lines():
         print(line)
