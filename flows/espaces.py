@@ -95,12 +95,9 @@ SOURCE = Source(
 @flow(name="espaces", log_prints=True)
 @holds_warehouse
 def espaces(
-    home: str,
-    file: str | None = None,
-    as_of: str | None = None,
-    accept_row_count: bool = False,
-    config: str | None = None,
-) -> dict[str, Any]:
+    home: str, file: str | None = None, as_of: str | None = None,
+    accept_row_count: bool = False, config: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
     """Load the espace listing: the live source when `file` is None, else that local file
     as the listing of `as_of`. Raises LoadRefused / LoadFailed when nothing was published."""
     settings = load_settings(home, config)

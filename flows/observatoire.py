@@ -142,12 +142,9 @@ SOURCE = Source(
 @flow(name="observatoire", log_prints=True)
 @holds_warehouse
 def observatoire(
-    home: str,
-    config: str | None = None,
-    file: str | None = None,
-    edition: str | None = None,
-    renames: str | None = None,
-) -> dict[str, Any]:
+    home: str, config: str | None = None, file: str | None = None,
+    edition: str | None = None, renames: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
     """Load observatory editions: every edition not loaded yet from data.gouv.fr when `file` is
     None, else that local file as the edition `edition` (YYYY-MM; default: from the file name).
     `renames` is a rename table (from_title, to_title, administration, note) used instead of

@@ -89,12 +89,9 @@ def lieux_rows(accepted: pl.DataFrame, load_id: int, as_of: date) -> pl.DataFram
 
 
 def write_lieux(
-    con: duckdb.DuckDBPyConnection,
-    load_id: int,
-    as_of: date,
-    accepted: pl.DataFrame,
-    quarantined: list[dict[str, Any]],
-) -> None:
+    con: duckdb.DuckDBPyConnection, load_id: int, as_of: date,
+    accepted: pl.DataFrame, quarantined: list[dict[str, Any]],
+) -> None:  # fmt: skip
     """Write one validated national file and point its date at this load (the caller
     commits; the model graph then replays the history from that date and the marts)."""
     rows = lieux_rows(accepted, load_id, as_of)

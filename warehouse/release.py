@@ -390,12 +390,9 @@ def write_release_files(
 
 
 def publish(
-    con: duckdb.DuckDBPyConnection,
-    exports_dir: Path,
-    source: str,
-    entry: dict[str, Any] | None = None,
-    validation_dir: Path | None = None,
-) -> list[Path]:
+    con: duckdb.DuckDBPyConnection, exports_dir: Path, source: str,
+    entry: dict[str, Any] | None = None, validation_dir: Path | None = None,
+) -> list[Path]:  # fmt: skip
     """Bring the release up to the warehouse after a run of `source` (published or not) and
     return the files written; repairs and files the release did not write are printed."""
     report = publish_release(con, exports_dir, source, entry, validation_dir)
