@@ -318,15 +318,15 @@ def main(argv: list[str] | None = None) -> int:
         except ServerError as exc:
             print(f"fsdata: server: {exc}", file=sys.stderr)
             return EXIT_ERROR
-    from fsdata.runtime import choose_server
-
-    print(choose_server(home).describe(), file=sys.stderr)
-
     from warehouse.health import warehouse_damage
 
     damage = warehouse_damage(warehouse)
     if damage and args.command != "rebuild":  # rebuilding is the way out of a damaged one
         return _damaged(home, damage)
+
+    from fsdata.runtime import choose_server
+
+    print(choose_server(home).describe())  # which Prefect server this run reports to
 
     from fsdata.runtime import prepare_prefect_environment
 

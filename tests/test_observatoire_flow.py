@@ -98,7 +98,13 @@ def test_sample_editions_load_in_every_format(demo_home: Path) -> None:
         "where indicator = 'satisfaction' and null_reason = 'avis_insuffisants' order by 1",
     ) == [(e, "id:1004", None) for e in ("2022-10", "2025-10", "2026-04")]
     raw = sorted(p.name for p in (demo_home / "raw" / "observatoire").iterdir())
-    assert [name.split("_")[0] for name in raw] == ["2022-10-01", "2025-10-01", "2026-04-01"]
+    # each edition's file, and the rename table it was read with (what `fsdata rebuild` needs)
+    assert sorted({name.split("_")[0] for name in raw}) == [
+        "2022-10-01",
+        "2025-10-01",
+        "2026-04-01",
+    ]
+    assert len(raw) == 6
     exports = {p.name for p in (demo_home / "exports" / "observatoire").iterdir()}
     for name in ("editions", "demarches", "demarche_indicators", "demarche_indicator_trends"):
         assert {f"{name}.parquet", f"{name}.csv"} <= exports

@@ -72,10 +72,10 @@ def assert_release_is_the_warehouse(home: Path) -> None:
         ).fetchall()[0][0]
     finally:
         con.close()
-    from warehouse.release_files import sha256_file
+    from warehouse.archive import sha256_of
 
     for path, digest, size in recorded:
-        assert sha256_file(exports / path) == digest, path
+        assert sha256_of(exports / path) == digest, path
         assert (exports / path).stat().st_size == size, path
     analyst = duckdb.connect(str(exports / "france_services.duckdb"), read_only=True)
     try:

@@ -66,7 +66,7 @@ def test_started_server_is_used_by_the_next_commands_then_stopped(home: Path) ->
         for expected in ("published", "unchanged"):
             loaded = fsdata(home, "ingest", "espaces", listing, "--as-of", "2024-08-01")
             assert loaded.returncode == 0, loaded.stderr
-            assert f"Prefect server: {record['url']} (this home's server" in loaded.stderr
+            assert f"Prefect server: {record['url']} (this home's server" in loaded.stdout
             assert expected in loaded.stdout + loaded.stderr
         # the flow runs were recorded by that server
         runs = subprocess.run(
