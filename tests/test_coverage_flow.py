@@ -21,6 +21,7 @@ from flows.espaces import espaces
 from flows.pipeline import LoadRefused
 from fsdata.cli import EXIT_REFUSED, main
 from fsdata.config import sample_path
+from tests.helpers import query
 from transforms.coverage import haversine_km, km_within_minutes, nearest_espaces
 from warehouse.coverage import open_on, vintage_for
 
@@ -34,14 +35,6 @@ HEADER_2021 = (
     ",code_insee,nom_standard,typecom,reg_code,dep_code,code_postal,population,"
     "superficie_km2,latitude_centre,longitude_centre"
 )
-
-
-def query(home: Path, sql: str, parameters: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(sql, parameters or []).fetchall()
-    finally:
-        con.close()
 
 
 def load_espaces(home: Path, file: Path, as_of: str) -> dict[str, Any]:

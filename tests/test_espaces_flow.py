@@ -9,7 +9,6 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
@@ -19,6 +18,7 @@ from flows.espaces import espaces
 from flows.pipeline import LoadFailed, LoadRefused
 from fsdata.config import sample_path
 from fsdata.fetch import modified_day
+from tests.helpers import query
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -29,14 +29,6 @@ SAMPLE_2024 = sample_path("espaces", "liste-fs-20240801.csv")
 
 def ingest(home: Path, file: Path, as_of: str, **options: Any) -> dict[str, Any]:
     return espaces(home=str(home), file=str(file), as_of=as_of, **options)
-
-
-def query(home: Path, sql: str, parameters: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(sql, parameters or []).fetchall()
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
@@ -34,6 +33,7 @@ from flows.espaces import espaces
 from flows.observatoire import observatoire
 from flows.pipeline import LoadFailed, LoadRefused
 from fsdata.config import sample_path
+from tests.helpers import query
 
 SAMPLE_2024 = sample_path("espaces", "liste-fs-20240801.csv")
 COMMUNES_SAMPLE = sample_path("communes", "communes-demo.csv")
@@ -42,14 +42,6 @@ READ_TIMEOUT = 0.5
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-def query(home: Path, sql: str, parameters: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(sql, parameters or []).fetchall()
-    finally:
-        con.close()
 
 
 def published_state(home: Path) -> dict[str, Any]:

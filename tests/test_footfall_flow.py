@@ -11,9 +11,7 @@ import shutil
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any
 
-import duckdb
 import polars as pl
 import pytest
 
@@ -21,6 +19,7 @@ from flows.demo import load_samples
 from flows.footfall import footfall
 from flows.pipeline import LoadRefused
 from fsdata.config import sample_path
+from tests.helpers import query
 
 DEMO = sample_path("footfall", "footfall-SYNTHETIC-demo.csv")
 HEADER = "espace_id,month,partner,requests,resolved,redirected"
@@ -49,14 +48,6 @@ def demo_home(base_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     shutil.copytree(base_home, folder)
     load_samples(str(folder), "footfall")
     yield folder
-
-
-def query(home: Path, sql: str, parameters: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(sql, parameters or []).fetchall()
-    finally:
-        con.close()
 
 
 def feed(folder: Path, lines: list[str], name: str = "feed.csv", header: str = HEADER) -> Path:

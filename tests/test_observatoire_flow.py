@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 from pytest_httpserver import HTTPServer
 from python_calamine import CalamineWorkbook
@@ -21,6 +20,7 @@ from flows.demo import load_samples
 from flows.observatoire import observatoire
 from flows.pipeline import LoadRefused
 from fsdata.config import sample_path
+from tests.helpers import query
 
 SAMPLES = sample_path("observatoire")
 V1_CSV = SAMPLES / "observatoire-edition-octobre-2022.csv"
@@ -34,14 +34,6 @@ PUBLISHED_TABLES = (
     "marts.demarche_indicator_trends",
     "marts.demarche_trajectories",
 )
-
-
-def query(home: Path, sql: str, parameters: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(sql, parameters or []).fetchall()
-    finally:
-        con.close()
 
 
 def published_state(home: Path) -> dict[str, Any]:

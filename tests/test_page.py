@@ -9,11 +9,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from flows.demo import demo
-from tests.helpers import refresh_promise_tracker
+from tests.helpers import query, refresh_promise_tracker
 from warehouse.db import connect
 from warehouse.release import publish
 
@@ -65,14 +64,6 @@ def dom(home: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
     result = browser(tmp_path_factory.mktemp("chromium"), "--dump-dom", page.as_uri())
     assert result.returncode == 0, result.stderr
     return result.stdout
-
-
-def query(home: Path, sql: str) -> list[tuple[object, ...]]:
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_the_tracker_is_at_the_top_one_row_per_promise_each_linking_to_its_dataset(

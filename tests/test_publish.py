@@ -23,7 +23,7 @@ from fsdata.cli import main
 from fsdata.config import DatagouvTarget, S3Target, load_settings, sample_path
 from fsdata.publish import publish_after_refresh, publish_release
 from tests.publish_servers import DatagouvStandIn, S3Server
-from warehouse.release import write_checksums
+from warehouse.release_files import CHECKSUMS, FileRecord, checksums_text, folder_files
 
 API_KEY = "fsdata-test-key-" + uuid.uuid4().hex  # must never leave the environment
 DATASET = "5bc04b2cff66bd680e499f4a"
@@ -90,6 +90,17 @@ def _configure(
             'api_key_env = "FSDATA_TEST_DATAGOUV_KEY"',
         ]
     (home / "fsdata.toml").write_text("\n".join(lines) + "\n", "utf-8")
+
+
+def write_checksums(exports: Path) -> None:
+    """SHA256SUMS for a hand-made release folder, in the format the release writes."""
+    records = {}
+    for relative in folder_files(exports):
+        if relative != CHECKSUMS and not relative.rsplit("/", 1)[-1].startswith("."):
+            content = (exports / relative).read_bytes()
+            digest = hashlib.sha256(content).hexdigest()
+            records[relative] = FileRecord(relative, digest, len(content))
+    (exports / CHECKSUMS).write_text(checksums_text(records), "utf-8")
 
 
 def _release(home: Path, version: str = "v1") -> Path:
