@@ -281,6 +281,14 @@ def _resource(httpserver: HTTPServer, path: Path, title: str, fmt: str) -> dict[
     }
 
 
+def settings_for_local_server(home: Path, httpserver: HTTPServer) -> None:
+    """fsdata.toml: the observatory's dataset on the local server, no wait between attempts."""
+    (home / "fsdata.toml").write_text(
+        "retry_delays = [0]\n[sources]\n"
+        f'observatoire = "{httpserver.url_for("/api/1/datasets/observatoire/")}"\n'
+    )
+
+
 def _downloads(httpserver: HTTPServer) -> list[str]:
     return [request.path for request, _ in httpserver.log if request.path.startswith("/files/")]
 
@@ -288,10 +296,7 @@ def _downloads(httpserver: HTTPServer) -> list[str]:
 def test_refresh_downloads_only_the_editions_not_loaded(
     prefect_server: None, home: Path, httpserver: HTTPServer, data_gouv: dict[str, Any]
 ) -> None:
-    (home / "fsdata.toml").write_text(
-        "retry_delays = [0]\n[sources]\n"
-        f'observatoire = "{httpserver.url_for("/api/1/datasets/observatoire/")}"\n'
-    )
+    settings_for_local_server(home, httpserver)
     data_gouv["resources"] = [
         _resource(httpserver, V1_CSV, "Observatoire - édition octobre 2022", "csv"),
         {
@@ -367,10 +372,7 @@ def test_refresh_parses_and_validates_new_editions_on_a_dask_cluster(
 def test_refresh_keeps_a_local_edition_with_the_same_file_and_replaces_a_corrected_one(
     prefect_server: None, home: Path, httpserver: HTTPServer, data_gouv: dict[str, Any]
 ) -> None:
-    (home / "fsdata.toml").write_text(
-        "retry_delays = [0]\n[sources]\n"
-        f'observatoire = "{httpserver.url_for("/api/1/datasets/observatoire/")}"\n'
-    )
+    settings_for_local_server(home, httpserver)
     observatoire(home=str(home), file=str(V1_CSV))  # loaded by hand: no resource checksum
     title = "Observatoire - édition octobre 2022"
     data_gouv["resources"] = [_resource(httpserver, V1_CSV, title, "csv")]
