@@ -20,7 +20,7 @@ from flows.espaces import espaces
 from flows.pipeline import LoadRefused
 from fsdata.cli import EXIT_REFUSED, main
 from fsdata.config import sample_path
-from tests.helpers import exports_digest, published_state, query
+from tests.helpers import copy_home, exports_digest, published_state, query
 from transforms.coverage import haversine_km, km_within_minutes, nearest_espaces
 from warehouse.coverage import open_on, vintage_for
 
@@ -274,9 +274,18 @@ PUBLISHED_TABLES = (
 )
 
 
-def test_refused_files_change_nothing(home: Path, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def listing_and_communes(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The 2024 sample listing, then the demo communes (2021), loaded once for the module.
+    Shared: a test reads it, or writes to its own copy."""
+    home = tmp_path_factory.mktemp("coverage") / "home"
     load_espaces(home, SAMPLE_2024, "2024-08-01")
     load_communes(home, DEMO_COMMUNES, 2021)
+    return home
+
+
+def test_refused_files_change_nothing(listing_and_communes: Path, tmp_path: Path) -> None:
+    home = copy_home(listing_and_communes, tmp_path, "loaded")
     before = published_state(home, PUBLISHED_TABLES)
 
     text = DEMO_COMMUNES.read_text("utf-8").splitlines()
@@ -374,9 +383,8 @@ def test_refresh_communes_then_not_modified(home: Path, httpserver: HTTPServer) 
     assert requests_seen == [None, etag]
 
 
-def test_travel_proxy_in_marts_matches_python(home: Path) -> None:
-    load_espaces(home, SAMPLE_2024, "2024-08-01")
-    load_communes(home, DEMO_COMMUNES, 2021)
+def test_travel_proxy_in_marts_matches_python(listing_and_communes: Path) -> None:
+    home = listing_and_communes
     rows = query(
         home,
         "select n.distance_km, c.population from core.commune_nearest_espace n "
