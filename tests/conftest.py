@@ -1,5 +1,6 @@
-"""Shared fixtures: a Prefect test server for the session, a fresh data home per test, and the
-real published files of ../shared/data when present."""
+"""Shared fixtures: a Prefect test server for the session, a fresh data home per test, homes
+with the demo samples loaded (once a session, copied by the tests that write), and the real
+published files of ../shared/data when present."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import DemoHomes
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -56,3 +59,19 @@ def dask_scheduler(prefect_server: None) -> Iterator[str]:
         env={"PREFECT_API_URL": str(PREFECT_API_URL.value())},
     ) as cluster:
         yield cluster.scheduler_address
+
+
+@pytest.fixture(scope="session")
+def demo_homes(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> DemoHomes:
+    return DemoHomes(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def demo_release(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`fsdata demo --samples` once a session: every sample loaded, released and paged. Shared:
+    read it; a test that writes works on a copy."""
+    from flows.demo import demo
+
+    folder = tmp_path_factory.mktemp("demo-release") / "home"
+    demo(home=str(folder), samples=True)
+    return folder

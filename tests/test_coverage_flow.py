@@ -3,7 +3,6 @@ exports, a local HTTP server for `refresh communes`, and the real published file
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from flows.espaces import espaces
 from flows.pipeline import LoadRefused
 from fsdata.cli import EXIT_REFUSED, main
 from fsdata.config import sample_path
+from tests.helpers import copy_home, exports_digest, published_state, query
 from transforms.coverage import haversine_km, km_within_minutes, nearest_espaces
 from warehouse.coverage import open_on, vintage_for
 
@@ -34,14 +34,6 @@ HEADER_2021 = (
     ",code_insee,nom_standard,typecom,reg_code,dep_code,code_postal,population,"
     "superficie_km2,latitude_centre,longitude_centre"
 )
-
-
-def query(home: Path, sql: str, parameters: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(sql, parameters or []).fetchall()
-    finally:
-        con.close()
 
 
 def load_espaces(home: Path, file: Path, as_of: str) -> dict[str, Any]:
@@ -66,14 +58,6 @@ def last_coverage(home: Path) -> str:
         "select message from meta.loads where source = 'coverage' order by load_id desc limit 1",
     )
     return rows[0][0]
-
-
-def exports_digest(home: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(home)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted((home / "exports").rglob("*"))
-        if p.is_file()
-    }
 
 
 def expected_nearest(home: Path) -> dict[date, dict[str, tuple[str | None, float | None]]]:
@@ -280,24 +264,29 @@ def test_arrondissements_replace_their_parent(home: Path, tmp_path: Path) -> Non
 # --- refusals --------------------------------------------------------------------------------
 
 
-def published_state(home: Path) -> dict[str, Any]:
-    tables = {
-        table: query(home, f"select * from {table} order by all")
-        for table in (
-            "core.communes",
-            "core.commune_nearest_espace",
-            "marts.coverage",
-            "marts.communes_far",
-            "meta.snapshots",
-        )
-    }
-    return {"exports": exports_digest(home), "tables": tables}
+# What a refused load must leave as it was: these tables and the whole release.
+PUBLISHED_TABLES = (
+    "core.communes",
+    "core.commune_nearest_espace",
+    "marts.coverage",
+    "marts.communes_far",
+    "meta.snapshots",
+)
 
 
-def test_refused_files_change_nothing(home: Path, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def listing_and_communes(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The 2024 sample listing, then the demo communes (2021), loaded once for the module.
+    Shared: a test reads it, or writes to its own copy."""
+    home = tmp_path_factory.mktemp("coverage") / "home"
     load_espaces(home, SAMPLE_2024, "2024-08-01")
     load_communes(home, DEMO_COMMUNES, 2021)
-    before = published_state(home)
+    return home
+
+
+def test_refused_files_change_nothing(listing_and_communes: Path, tmp_path: Path) -> None:
+    home = copy_home(listing_and_communes, tmp_path, "loaded")
+    before = published_state(home, PUBLISHED_TABLES)
 
     text = DEMO_COMMUNES.read_text("utf-8").splitlines()
     no_population = tmp_path / "no-population.csv"
@@ -324,7 +313,7 @@ def test_refused_files_change_nothing(home: Path, tmp_path: Path) -> None:
     with pytest.raises(LoadRefused, match="code_insee_unique"):
         load_communes(home, duplicated, 2021)
 
-    assert published_state(home) == before
+    assert published_state(home, PUBLISHED_TABLES) == before
     rejected = query(
         home,
         "select file_name, status from meta.loads where source = 'communes' "
@@ -394,9 +383,8 @@ def test_refresh_communes_then_not_modified(home: Path, httpserver: HTTPServer) 
     assert requests_seen == [None, etag]
 
 
-def test_travel_proxy_in_marts_matches_python(home: Path) -> None:
-    load_espaces(home, SAMPLE_2024, "2024-08-01")
-    load_communes(home, DEMO_COMMUNES, 2021)
+def test_travel_proxy_in_marts_matches_python(listing_and_communes: Path) -> None:
+    home = listing_and_communes
     rows = query(
         home,
         "select n.distance_km, c.population from core.commune_nearest_espace n "

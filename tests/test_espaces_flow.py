@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-from flows.demo import load_samples
 from flows.espaces import espaces
 from flows.pipeline import LoadFailed, LoadRefused
 from fsdata.config import sample_path
 from fsdata.fetch import modified_day
+from tests.helpers import DemoHomes, copy_home, published_state, query
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -31,46 +29,19 @@ def ingest(home: Path, file: Path, as_of: str, **options: Any) -> dict[str, Any]
     return espaces(home=str(home), file=str(file), as_of=as_of, **options)
 
 
-def query(home: Path, sql: str, parameters: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(sql, parameters or []).fetchall()
-    finally:
-        con.close()
-
-
-@pytest.fixture(scope="module")
-def demo_baseline(tmp_path_factory: pytest.TempPathFactory, prefect_server: None) -> Path:
-    """The demo samples loaded once for the module; tests get a copy (a flow run costs seconds)."""
-    folder = tmp_path_factory.mktemp("espaces-demo") / "home"
-    load_samples(str(folder), "espaces")
-    return folder
+# What a refused load must leave as it was: these tables and exports/espaces.
+ESPACES_TABLES = (
+    "core.espaces",
+    "marts.espaces_current",
+    "marts.network_by_departement",
+    "meta.snapshots",
+    "raw.espaces",
+)
 
 
 @pytest.fixture
-def demo_home(demo_baseline: Path, tmp_path: Path) -> Path:
-    home = tmp_path / "demo-home"
-    shutil.copytree(demo_baseline, home)
-    return home
-
-
-def published_state(home: Path) -> dict[str, Any]:
-    """Everything a refused load must leave exactly as it was."""
-    exports = {
-        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted((home / "exports" / "espaces").glob("*"))
-    }
-    tables = {
-        table: query(home, f"select * from {table} order by all")
-        for table in (
-            "core.espaces",
-            "marts.espaces_current",
-            "marts.network_by_departement",
-            "meta.snapshots",
-            "raw.espaces",
-        )
-    }
-    return {"exports": exports, "tables": tables}
+def demo_home(demo_homes: DemoHomes, tmp_path: Path) -> Path:
+    return copy_home(demo_homes("espaces"), tmp_path, "demo-home")
 
 
 def history(home: Path) -> list[tuple[Any, ...]]:
@@ -80,8 +51,8 @@ def history(home: Path) -> list[tuple[Any, ...]]:
     )
 
 
-def test_demo_samples_build_the_history(home: Path) -> None:
-    summaries = load_samples(str(home), "espaces")
+def test_demo_samples_build_the_history(demo_homes: DemoHomes) -> None:
+    home, summaries = demo_homes("espaces"), demo_homes.summaries("espaces")
     assert [s["status"] for s in summaries] == ["published"] * 3
     assert summaries[1]["changes"]["opened"] == 2  # espaces 10 and 11
     assert summaries[2]["changes"]["closed"] == 1  # espace 3
@@ -136,10 +107,10 @@ def test_demo_samples_build_the_history(home: Path) -> None:
 
 def test_loading_the_same_file_twice_changes_nothing(home: Path) -> None:
     ingest(home, SAMPLE_2023, "2023-12-01")
-    before = published_state(home)
+    before = published_state(home, ESPACES_TABLES, "espaces")
     again = ingest(home, SAMPLE_2023, "2023-12-01")
     assert again["status"] == "unchanged"
-    assert published_state(home) == before
+    assert published_state(home, ESPACES_TABLES, "espaces") == before
     assert query(home, "select status from meta.loads order by load_id") == [
         ("published",),
         ("unchanged",),
@@ -191,13 +162,13 @@ def test_refused_files_publish_nothing(
     demo_home: Path, tmp_path: Path, content: bytes, rule: str
 ) -> None:
     home = demo_home
-    before = published_state(home)
+    before = published_state(home, ESPACES_TABLES, "espaces")
     bad = tmp_path / "bad.csv"
     bad.write_bytes(content)
     with pytest.raises(LoadRefused) as refused:
         ingest(home, bad, "2024-09-01")
     assert rule in str(refused.value) and "bad.csv" in str(refused.value)
-    assert published_state(home) == before
+    assert published_state(home, ESPACES_TABLES, "espaces") == before
     last = query(home, "select status, message from meta.loads order by load_id desc limit 1")
     assert last[0][0] == "rejected" and rule in last[0][1]
     failed_rules = query(
@@ -271,7 +242,7 @@ def test_refresh_from_a_live_server(home: Path, httpserver: HTTPServer) -> None:
 
 def test_refresh_failures_publish_nothing(demo_home: Path, httpserver: HTTPServer) -> None:
     home = demo_home
-    before = published_state(home)
+    before = published_state(home, ESPACES_TABLES, "espaces")
     write_settings(home, httpserver.url_for("/listing"))
     httpserver.expect_request("/listing").respond_with_data("no", status=404)
     with pytest.raises(LoadFailed, match="404"):
@@ -285,7 +256,7 @@ def test_refresh_failures_publish_nothing(demo_home: Path, httpserver: HTTPServe
     httpserver.expect_request("/listing").respond_with_data(b"<html>maintenance</html>")
     with pytest.raises(LoadRefused, match="HTML"):
         espaces(home=str(home))
-    assert published_state(home) == before
+    assert published_state(home, ESPACES_TABLES, "espaces") == before
     statuses = query(home, "select status from meta.loads where load_id > 3 order by load_id")
     assert statuses == [("failed",), ("failed",), ("rejected",)]
 

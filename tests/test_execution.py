@@ -11,7 +11,6 @@ from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
-import duckdb
 import pytest
 
 from flows.espaces import espaces
@@ -20,16 +19,9 @@ from flows.execution import SourceChecksum, package_fingerprint
 from flows.pipeline import LoadRefused
 from fsdata.cli import main
 from fsdata.config import sample_path
+from tests.helpers import query
 
 SAMPLE_2024 = sample_path("espaces", "liste-fs-20240801.csv")
-
-
-def query(home: Path, sql: str) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def task_states(home: Path, load_id: int) -> dict[str, str]:

@@ -18,8 +18,26 @@ from warehouse.db import connect
 from warehouse.health import warehouse_damage
 
 ROOT = Path(__file__).resolve().parents[1]
-COMMAND = (sys.executable, "-m", "fsdata.cli", "ingest", "communes")
 AS_OF = ("--as-of", "2024-08-01")
+
+
+def fsdata(*arguments: str) -> subprocess.CompletedProcess[str]:
+    """The command in its own process, reporting to the session's Prefect server."""
+    from prefect.settings import PREFECT_API_URL
+
+    return subprocess.run(
+        [sys.executable, "-m", "fsdata.cli", *arguments],
+        env={
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "PREFECT_API_URL": str(PREFECT_API_URL.value()),
+        },
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def warehouse_damaged_in_the_middle(home: Path) -> Path:
@@ -44,8 +62,6 @@ def warehouse_damaged_in_the_middle(home: Path) -> Path:
 def test_damage_met_during_a_run_is_exit_5_and_the_load_is_not_left_running(
     prefect_server: None, tmp_path: Path
 ) -> None:
-    from prefect.settings import PREFECT_API_URL
-
     home = tmp_path / "home"
     path = warehouse_damaged_in_the_middle(home)
     assert warehouse_damage(path) is None  # the register reads: the check before a run passes
@@ -55,19 +71,7 @@ def test_damage_met_during_a_run_is_exit_5_and_the_load_is_not_left_running(
         "01001,L'Abergement-Clémenciat,779,46.15,4.93\n",
         "utf-8",
     )
-    result = subprocess.run(
-        [*COMMAND, str(communes), "--vintage", "2020", "--home", str(home)],
-        env={
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "PREFECT_API_URL": str(PREFECT_API_URL.value()),
-        },
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = fsdata("ingest", "communes", str(communes), "--vintage", "2020", "--home", str(home))
     assert result.returncode == 5, result.stderr[-3000:]
     ours = [line for line in result.stderr.splitlines() if line.startswith("fsdata:")]
     assert len(ours) == 1 and "is damaged" in ours[0]
@@ -82,8 +86,6 @@ def test_damage_met_during_a_run_is_exit_5_and_the_load_is_not_left_running(
 
 def test_a_disk_that_fills_during_the_run_is_one_line(prefect_server: None, tmp_path: Path) -> None:
     """The home has room (the check before the run passes), its exports/ folder does not."""
-    from prefect.settings import PREFECT_API_URL
-
     from fsdata.config import sample_path
 
     home = tmp_path / "home"
@@ -100,19 +102,7 @@ def test_a_disk_that_fills_during_the_run_is_one_line(prefect_server: None, tmp_
         with contextlib.suppress(OSError), (exports / "filler").open("wb") as filler:
             filler.write(b"\0" * 1024 * 1024)
         listing = sample_path("espaces", "liste-fs-20240801.csv")
-        result = subprocess.run(
-            [*COMMAND[:3], "ingest", "espaces", str(listing), *AS_OF, "--home", str(home)],
-            env={
-                **os.environ,
-                "PYTHONPATH": str(ROOT),
-                "PREFECT_API_URL": str(PREFECT_API_URL.value()),
-            },
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
+        result = fsdata("ingest", "espaces", str(listing), *AS_OF, "--home", str(home))
     finally:
         subprocess.run(["umount", "-l", str(exports)], check=False)
     assert result.returncode == 1, result.stderr[-3000:]

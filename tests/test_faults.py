@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import shutil
 import socket
 import struct
 import threading
@@ -22,9 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any
 
-import duckdb
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
@@ -34,6 +31,7 @@ from flows.espaces import espaces
 from flows.observatoire import observatoire
 from flows.pipeline import LoadFailed, LoadRefused
 from fsdata.config import sample_path
+from tests.helpers import copy_home, published_state, query
 
 SAMPLE_2024 = sample_path("espaces", "liste-fs-20240801.csv")
 COMMUNES_SAMPLE = sample_path("communes", "communes-demo.csv")
@@ -44,33 +42,15 @@ READ_TIMEOUT = 0.5
 # --- helpers -------------------------------------------------------------------------------
 
 
-def query(home: Path, sql: str, parameters: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(sql, parameters or []).fetchall()
-    finally:
-        con.close()
-
-
-def published_state(home: Path) -> dict[str, Any]:
-    """Every export file's bytes and every published espace table: what a refusal keeps."""
-    exports = {
-        str(p.relative_to(home)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted((home / "exports").rglob("*"))
-        if p.is_file()
-    }
-    tables = {
-        table: query(home, f"select * from {table} order by all")
-        for table in (
-            "core.espaces",
-            "marts.espaces_current",
-            "marts.network_by_departement",
-            "meta.snapshots",
-            "raw.espaces",
-            "core.communes",
-        )
-    }
-    return {"exports": exports, "tables": tables}
+# What a refused load must leave as it was: these tables and the whole release.
+PUBLISHED_TABLES = (
+    "core.espaces",
+    "marts.espaces_current",
+    "marts.network_by_departement",
+    "meta.snapshots",
+    "raw.espaces",
+    "core.communes",
+)
 
 
 def last_load(home: Path, source: str) -> tuple[str, str]:
@@ -229,9 +209,7 @@ def baseline(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> 
 
 @pytest.fixture
 def loaded(baseline: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "home"
-    shutil.copytree(baseline, copy)
-    return copy
+    return copy_home(baseline, tmp_path)
 
 
 # --- espaces: network faults through `refresh` ----------------------------------------------
@@ -242,7 +220,7 @@ def loaded(baseline: Path, tmp_path: Path) -> Path:
 def test_network_fault_is_retried_then_recovers_or_fails_cleanly(
     loaded: Path, faulty_server: Callable[..., FaultyServer], fault: str, persists: bool
 ) -> None:
-    before = published_state(loaded)
+    before = published_state(loaded, PUBLISHED_TABLES)
     # Re-quoted: the same listing in other bytes, so the refresh is not "already in force".
     body = csv_text(rows_of(LISTING)).encode("utf-8")
     server = faulty_server(body, [fault] if persists else [fault, "ok"])
@@ -252,7 +230,7 @@ def test_network_fault_is_retried_then_recovers_or_fails_cleanly(
             espaces(home=str(loaded))
         assert server.url in str(failed.value)
         assert server.connections == 4  # the first attempt and three retries
-        assert published_state(loaded) == before
+        assert published_state(loaded, PUBLISHED_TABLES) == before
         status, message = last_load(loaded, "espaces")
         assert status == "failed" and server.url in message
         assert not list((loaded / "tmp").glob("*"))  # no partial download left behind
@@ -272,13 +250,13 @@ def test_network_fault_is_retried_then_recovers_or_fails_cleanly(
 def test_download_over_the_size_cap_is_refused_without_retry(
     loaded: Path, httpserver: HTTPServer
 ) -> None:
-    before = published_state(loaded)
+    before = published_state(loaded, PUBLISHED_TABLES)
     write_settings(loaded, espaces=httpserver.url_for("/listing.csv"))
     httpserver.expect_request("/listing.csv").respond_with_data(b"x" * 100_001)
     with pytest.raises(LoadFailed, match="exceeds the cap of 100000 bytes"):
         espaces(home=str(loaded))
     assert len(httpserver.log) == 1  # a refusal, not a transient failure: no retry
-    assert published_state(loaded) == before
+    assert published_state(loaded, PUBLISHED_TABLES) == before
     assert last_load(loaded, "espaces")[0] == "failed"
 
 
@@ -369,7 +347,7 @@ def test_drifting_file_is_read_as_the_clean_one(
 def test_bad_file_is_refused_naming_file_and_rule(
     loaded: Path, httpserver: HTTPServer, kind: str, content: bytes, rule: str
 ) -> None:
-    before = published_state(loaded)
+    before = published_state(loaded, PUBLISHED_TABLES)
     write_settings(loaded, espaces=httpserver.url_for("/listing.csv"))
     httpserver.expect_request("/listing.csv").respond_with_data(content)
     with pytest.raises(LoadRefused) as refused:
@@ -377,7 +355,7 @@ def test_bad_file_is_refused_naming_file_and_rule(
     kept = f"{date.today().isoformat()}_{hashlib.sha256(content).hexdigest()[:16]}.csv"
     assert rule in str(refused.value) and kept in str(refused.value)
     assert (loaded / "rejected" / "espaces" / kept).read_bytes() == content
-    assert published_state(loaded) == before
+    assert published_state(loaded, PUBLISHED_TABLES) == before
     status, message = last_load(loaded, "espaces")
     assert status == "rejected" and rule in message and kept in message
     if rule == "row_count_guard":
@@ -405,13 +383,13 @@ ETALAB_CSV = (
 def test_communes_refresh_network_faults(
     loaded: Path, faulty_server: Callable[..., FaultyServer], script: list[str], outcome: str
 ) -> None:
-    before = published_state(loaded)
+    before = published_state(loaded, PUBLISHED_TABLES)
     server = faulty_server(ETALAB_CSV, script)
     write_settings(loaded, communes=server.url)
     if outcome == "failed":
         with pytest.raises(LoadFailed, match="fetch failed"):
             communes(home=str(loaded))
-        assert published_state(loaded) == before
+        assert published_state(loaded, PUBLISHED_TABLES) == before
     else:
         assert communes(home=str(loaded))["status"] == "published"
     assert last_load(loaded, "communes")[0] == outcome
@@ -424,12 +402,12 @@ def test_communes_refresh_network_faults(
 def test_communes_refresh_refuses_a_non_file(
     loaded: Path, httpserver: HTTPServer, content: bytes, rule: str
 ) -> None:
-    before = published_state(loaded)
+    before = published_state(loaded, PUBLISHED_TABLES)
     write_settings(loaded, communes=httpserver.url_for("/communes.csv"))
     httpserver.expect_request("/communes.csv").respond_with_data(content)
     with pytest.raises(LoadRefused, match=rule):
         communes(home=str(loaded))
-    assert published_state(loaded) == before
+    assert published_state(loaded, PUBLISHED_TABLES) == before
     assert last_load(loaded, "communes")[0] == "rejected"
 
 
@@ -445,13 +423,13 @@ def test_communes_refresh_refuses_a_non_file(
 def test_observatoire_listing_faults_fail_cleanly(
     loaded: Path, httpserver: HTTPServer, respond: Callable[[], Response], match: str
 ) -> None:
-    before = published_state(loaded)
+    before = published_state(loaded, PUBLISHED_TABLES)
     write_settings(loaded, observatoire=httpserver.url_for("/api/1/datasets/observatoire/"))
     httpserver.expect_request("/api/1/datasets/observatoire/").respond_with_handler(
         lambda request: respond()
     )
     with pytest.raises(LoadFailed, match=match):
         observatoire(home=str(loaded))
-    assert published_state(loaded) == before
+    assert published_state(loaded, PUBLISHED_TABLES) == before
     status, message = last_load(loaded, "observatoire")
     assert status == "failed" and match in message

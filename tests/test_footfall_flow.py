@@ -7,56 +7,37 @@ SYNTHETIC feed file itself.
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any
 
-import duckdb
 import polars as pl
 import pytest
 
-from flows.demo import load_samples
 from flows.footfall import footfall
 from flows.pipeline import LoadRefused
 from fsdata.config import sample_path
+from tests.helpers import DemoHomes, copy_home, query
 
 DEMO = sample_path("footfall", "footfall-SYNTHETIC-demo.csv")
 HEADER = "espace_id,month,partner,requests,resolved,redirected"
 
 
 @pytest.fixture(scope="module")
-def base_home(tmp_path_factory: pytest.TempPathFactory, prefect_server: None) -> Path:
-    """Espaces (three sample listings) and the partner catalogue loaded once."""
-    folder = tmp_path_factory.mktemp("footfall-base")
-    load_samples(str(folder), "espaces")
-    load_samples(str(folder), "partners")
-    return folder
+def base_home(demo_homes: DemoHomes) -> Path:
+    """Espaces (three sample listings) and the partner catalogue loaded (shared: read only)."""
+    return demo_homes("espaces", "partners")
 
 
 @pytest.fixture
 def loaded_home(base_home: Path, tmp_path: Path) -> Path:
     """A private copy of the base home for a test that writes."""
-    folder = tmp_path / "home"
-    shutil.copytree(base_home, folder)
-    return folder
+    return copy_home(base_home, tmp_path)
 
 
 @pytest.fixture(scope="module")
-def demo_home(base_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    folder = tmp_path_factory.mktemp("footfall-demo") / "home"
-    shutil.copytree(base_home, folder)
-    load_samples(str(folder), "footfall")
-    yield folder
-
-
-def query(home: Path, sql: str, parameters: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(sql, parameters or []).fetchall()
-    finally:
-        con.close()
+def demo_home(demo_homes: DemoHomes) -> Path:
+    """The base home with the demo footfall feed loaded (shared: read only)."""
+    return demo_homes("espaces", "partners", "footfall")
 
 
 def feed(folder: Path, lines: list[str], name: str = "feed.csv", header: str = HEADER) -> Path:

@@ -245,14 +245,8 @@ def test_the_june_2021_file(shared_data: Path) -> None:
 def places(rows: list[tuple]) -> pl.DataFrame:
     return pl.DataFrame(
         rows,
-        schema={
-            "id": pl.String,
-            "name": pl.String,
-            "address": pl.String,
-            "insee_com": pl.String,
-            "latitude": pl.Float64,
-            "longitude": pl.Float64,
-        },
+        schema=dict.fromkeys(("id", "name", "address", "insee_com"), pl.String)
+        | dict.fromkeys(("latitude", "longitude"), pl.Float64),
         orient="row",
     )
 

@@ -16,6 +16,7 @@ import polars as pl
 import pytest
 
 from tests.helpers import refresh_after
+from transforms.communes import CANONICAL_SCHEMA
 from transforms.conseillers import parse_conseillers
 from transforms.coverage import haversine_km
 from transforms.mediation import parse_lieux
@@ -77,17 +78,7 @@ def load_lieux(con: duckdb.DuckDBPyConnection, file: Path, as_of: date) -> Any:
 def load_communes(con: duckdb.DuckDBPyConnection) -> None:
     frame = pl.DataFrame(
         [(c, f"Commune {c}", "COM", d, r, p, lat, lon, None) for c, d, r, p, lat, lon in COMMUNES],
-        schema={
-            "code_insee": pl.String,
-            "name": pl.String,
-            "typecom": pl.String,
-            "dep_code": pl.String,
-            "reg_code": pl.String,
-            "population": pl.Int64,
-            "latitude": pl.Float64,
-            "longitude": pl.Float64,
-            "density_class": pl.String,
-        },
+        schema={k: t for k, t in CANONICAL_SCHEMA.items() if k not in ("vintage", "source_row")},
         orient="row",
     ).with_columns(pl.lit(2021, dtype=pl.Int32).alias("vintage"))
     load_id = begin_load(con, "communes", as_of=date(2021, 1, 1))

@@ -6,25 +6,17 @@ from __future__ import annotations
 import json
 import statistics
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pytest
 
 from flows.observatoire import observatoire
 from flows.report import LoadSummary, RunReport
+from tests.helpers import query
 from tests.observatoire_2025 import rows_2025, write_xlsx
 from warehouse.db import connect
 
 NAME = "observatoire-2-edition-11-octobre-2025-.xlsx"
-
-
-def query(home: Path, sql: str) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 @pytest.mark.realdata

@@ -5,22 +5,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import statistics
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 from pytest_httpserver import HTTPServer
 from python_calamine import CalamineWorkbook
 from werkzeug import Request, Response
 
-from flows.demo import load_samples
 from flows.observatoire import observatoire
 from flows.pipeline import LoadRefused
 from fsdata.config import sample_path
+from tests.helpers import DemoHomes, copy_home, published_state, query
 
 SAMPLES = sample_path("observatoire")
 V1_CSV = SAMPLES / "observatoire-edition-octobre-2022.csv"
@@ -36,39 +34,18 @@ PUBLISHED_TABLES = (
 )
 
 
-def query(home: Path, sql: str, parameters: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(sql, parameters or []).fetchall()
-    finally:
-        con.close()
-
-
-def published_state(home: Path) -> dict[str, Any]:
-    """Every published table's rows and every export file's bytes."""
-    state: dict[str, Any] = {
-        table: query(home, f"select * from {table} order by all") for table in PUBLISHED_TABLES
-    }
-    exports = home / "exports" / "observatoire"
-    state["exports"] = {p.name: p.read_bytes() for p in sorted(exports.iterdir())}
-    return state
-
-
 @pytest.fixture(scope="module")
-def demo_home(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def demo_home(demo_homes: DemoHomes) -> Path:
     """The three sample editions loaded by the demo, oldest first (read by several tests)."""
-    home = tmp_path_factory.mktemp("observatoire") / "home"
-    results = load_samples(str(home), "observatoire")
+    results = demo_homes.summaries("observatoire")
     assert [r["status"] for r in results] == ["published"] * 3
-    return home
+    return demo_homes("observatoire")
 
 
 @pytest.fixture
 def loaded_home(demo_home: Path, tmp_path: Path) -> Path:
     """A private copy of the demo home, for tests that load more."""
-    copy = tmp_path / "loaded"
-    shutil.copytree(demo_home, copy)
-    return copy
+    return copy_home(demo_home, tmp_path, "loaded")
 
 
 def test_sample_editions_load_in_every_format(demo_home: Path) -> None:
@@ -193,11 +170,11 @@ def test_trend_figures_match_a_hand_count_of_the_sample(demo_home: Path) -> None
 
 
 def test_same_file_twice_changes_nothing(loaded_home: Path) -> None:
-    before = published_state(loaded_home)
+    before = published_state(loaded_home, PUBLISHED_TABLES, "observatoire")
     result = observatoire(home=str(loaded_home), file=str(V2_ODS))
     assert result["status"] == "unchanged"
     assert "already the file of edition 2026-04" in result["editions"][0]["message"]
-    assert published_state(loaded_home) == before
+    assert published_state(loaded_home, PUBLISHED_TABLES, "observatoire") == before
     assert query(loaded_home, "select status from meta.loads order by load_id desc limit 1") == [
         ("unchanged",)
     ]
@@ -206,7 +183,7 @@ def test_same_file_twice_changes_nothing(loaded_home: Path) -> None:
 def test_malformed_files_are_refused_and_nothing_published_changes(
     loaded_home: Path, tmp_path: Path
 ) -> None:
-    before = published_state(loaded_home)
+    before = published_state(loaded_home, PUBLISHED_TABLES, "observatoire")
     no_title = tmp_path / "observatoire-edition-janvier-2023.csv"
     no_title.write_text("Ministère;Administration;Satisfaction;FranceConnect\nA;CAF;7/10;Non\n")
     with pytest.raises(LoadRefused) as refused:
@@ -223,7 +200,7 @@ def test_malformed_files_are_refused_and_nothing_published_changes(
     assert duplicated.name in str(refused.value)
     assert "one_row_per_demarche" in str(refused.value)
 
-    assert published_state(loaded_home) == before
+    assert published_state(loaded_home, PUBLISHED_TABLES, "observatoire") == before
     assert query(
         loaded_home,
         "select status, file_name from meta.loads order by load_id desc limit 2",
@@ -310,6 +287,14 @@ def _resource(httpserver: HTTPServer, path: Path, title: str, fmt: str) -> dict[
     }
 
 
+def settings_for_local_server(home: Path, httpserver: HTTPServer) -> None:
+    """fsdata.toml: the observatory's dataset on the local server, no wait between attempts."""
+    (home / "fsdata.toml").write_text(
+        "retry_delays = [0]\n[sources]\n"
+        f'observatoire = "{httpserver.url_for("/api/1/datasets/observatoire/")}"\n'
+    )
+
+
 def _downloads(httpserver: HTTPServer) -> list[str]:
     return [request.path for request, _ in httpserver.log if request.path.startswith("/files/")]
 
@@ -317,10 +302,7 @@ def _downloads(httpserver: HTTPServer) -> list[str]:
 def test_refresh_downloads_only_the_editions_not_loaded(
     prefect_server: None, home: Path, httpserver: HTTPServer, data_gouv: dict[str, Any]
 ) -> None:
-    (home / "fsdata.toml").write_text(
-        "retry_delays = [0]\n[sources]\n"
-        f'observatoire = "{httpserver.url_for("/api/1/datasets/observatoire/")}"\n'
-    )
+    settings_for_local_server(home, httpserver)
     data_gouv["resources"] = [
         _resource(httpserver, V1_CSV, "Observatoire - édition octobre 2022", "csv"),
         {
@@ -396,10 +378,7 @@ def test_refresh_parses_and_validates_new_editions_on_a_dask_cluster(
 def test_refresh_keeps_a_local_edition_with_the_same_file_and_replaces_a_corrected_one(
     prefect_server: None, home: Path, httpserver: HTTPServer, data_gouv: dict[str, Any]
 ) -> None:
-    (home / "fsdata.toml").write_text(
-        "retry_delays = [0]\n[sources]\n"
-        f'observatoire = "{httpserver.url_for("/api/1/datasets/observatoire/")}"\n'
-    )
+    settings_for_local_server(home, httpserver)
     observatoire(home=str(home), file=str(V1_CSV))  # loaded by hand: no resource checksum
     title = "Observatoire - édition octobre 2022"
     data_gouv["resources"] = [_resource(httpserver, V1_CSV, title, "csv")]

@@ -15,6 +15,7 @@ from expectations.runner import validate
 from transforms.errors import SourceFormatError
 from transforms.observatoire import (
     COLUMN_ALIASES,
+    IDENTITY_COLUMNS,
     INDICATORS,
     SUITE_PARAMETERS,
     EditionTable,
@@ -218,15 +219,7 @@ def test_canonical_column_aliases(header: str, canonical: str | None) -> None:
 
 
 def test_every_alias_targets_a_known_column() -> None:
-    known = set(INDICATORS) | {
-        "source_demarche_id",
-        "title",
-        "ministry",
-        "administration",
-        "perimeter",
-        "user_categories",
-        "url",
-    }
+    known = set(INDICATORS) | set(IDENTITY_COLUMNS)
     assert set(COLUMN_ALIASES.values()) <= known
 
 

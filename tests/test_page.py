@@ -5,15 +5,11 @@ per open espace, the network's size against the promised figures, nothing fetche
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from flows.demo import demo
-from tests.helpers import refresh_promise_tracker
+from tests.helpers import browser, chromium, query, refresh_promise_tracker
 from warehouse.db import connect
 from warehouse.release import publish
 
@@ -24,68 +20,27 @@ VERDICTS = {
 }
 
 
-def chromium() -> str | None:
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
 @pytest.fixture(scope="module")
-def home(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("page") / "home"
-    demo(home=str(folder), samples=True)
-    return folder
-
-
-def browser(tmp_path: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
-    binary = chromium()
-    assert binary is not None
-    return subprocess.run(
-        [
-            binary,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            f"--user-data-dir={tmp_path / 'chromium-profile'}",
-            *arguments,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-@pytest.fixture(scope="module")
-def dom(home: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+def dom(demo_release: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
     if chromium() is None:
         pytest.skip("chromium is not installed (CI installs it)")
-    page = home / "exports" / "index.html"
+    page = demo_release / "exports" / "index.html"
     result = browser(tmp_path_factory.mktemp("chromium"), "--dump-dom", page.as_uri())
     assert result.returncode == 0, result.stderr
     return result.stdout
 
 
-def query(home: Path, sql: str) -> list[tuple[object, ...]]:
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
 def test_the_tracker_is_at_the_top_one_row_per_promise_each_linking_to_its_dataset(
-    home: Path, dom: str
+    demo_release: Path, dom: str
 ) -> None:
     assert dom.index('id="promises"') < dom.index('id="about"') < dom.index('id="map"')
     expected = query(
-        home,
+        demo_release,
         "select promise_code, verdict, source_table from marts.promise_tracker order by position",
     )
     rows = re.findall(r'<tr class="promise" id="promise-([^"]+)">(.*?)</tr>', dom, re.DOTALL)
     assert [code for code, _ in rows] == [code for code, _, _ in expected]
-    exports = home / "exports"
+    exports = demo_release / "exports"
     for (code, html), (_, verdict, source_table) in zip(rows, expected, strict=True):
         links = re.findall(r'class="dataset-link" href="([^"]+)"', html)
         assert links and links[0] == "promises/promise_tracker.csv", code
@@ -98,11 +53,11 @@ def test_the_tracker_is_at_the_top_one_row_per_promise_each_linking_to_its_datas
     assert len(measured) == len([1 for _, _, table in expected if table is not None])
 
 
-def test_the_map_shows_one_mark_per_open_espace(home: Path, dom: str) -> None:
+def test_the_map_shows_one_mark_per_open_espace(demo_release: Path, dom: str) -> None:
     figure = re.search(r'<figure id="map".*?</figure>', dom, re.DOTALL)
     assert figure is not None and "no data yet" not in figure.group(0)
     ((open_espaces,),) = query(
-        home, "select count(*) from marts.espaces_current where latitude is not null"
+        demo_release, "select count(*) from marts.espaces_current where latitude is not null"
     )
     assert open_espaces > 0
     assert len(re.findall(r'<circle class="espace"', figure.group(0))) == open_espaces
@@ -111,20 +66,22 @@ def test_the_map_shows_one_mark_per_open_espace(home: Path, dom: str) -> None:
 
 
 def test_the_network_chart_draws_the_promised_figures_as_reference_lines(
-    home: Path, dom: str
+    demo_release: Path, dom: str
 ) -> None:
     figure = re.search(r'<figure id="chart-network".*?</figure>', dom, re.DOTALL)
     assert figure is not None
-    promised = query(home, "select promise from core.promises where measure = 'network_labelled'")
+    promised = query(
+        demo_release, "select promise from core.promises where measure = 'network_labelled'"
+    )
     assert len(re.findall(r'<g class="reference">', figure.group(0))) == len(promised) == 2
     for (promise,) in promised:
         assert f"promis : {promise}" in figure.group(0)
 
 
-def test_the_page_fetches_nothing_and_renders(home: Path, dom: str, tmp_path: Path) -> None:
+def test_the_page_fetches_nothing_and_renders(demo_release: Path, dom: str, tmp_path: Path) -> None:
     assert "<script" not in dom and "<link" not in dom
     assert not re.search(r'\ssrc="', dom)
-    page = home / "exports" / "index.html"
+    page = demo_release / "exports" / "index.html"
     screenshot = tmp_path / "page.png"
     shot = browser(tmp_path, f"--screenshot={screenshot}", "--window-size=1200,3000", page.as_uri())
     assert shot.returncode == 0, shot.stderr

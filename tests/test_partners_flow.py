@@ -7,13 +7,13 @@ import csv
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 
 from flows.demo import load_samples
 from flows.partners import partners
 from flows.pipeline import LoadRefused
 from fsdata.config import sample_path
+from tests.helpers import query
 from transforms.observatoire import decode_indicators, demarches, edition_from_name, read_edition
 from transforms.partners import (
     default_partner_catalogue,
@@ -24,14 +24,6 @@ from transforms.partners import (
 )
 
 REFERENCE = default_reference_dir()
-
-
-def query(home: Path, sql: str, parameters: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(sql, parameters or []).fetchall()
-    finally:
-        con.close()
 
 
 def csv_rows(path: Path) -> list[dict[str, str]]:

@@ -11,6 +11,7 @@ import pytest
 
 from expectations.runner import validate
 from transforms.errors import SourceFormatError
+from transforms.official_figures import OFFICIAL_FIGURE_COLUMNS
 from transforms.partners import (
     PARTNER_COLUMNS,
     THEMES,
@@ -251,17 +252,7 @@ def test_administration_mapping_requires_its_columns(tmp_path: Path) -> None:
 
 def test_official_figures_are_cited_numbers() -> None:
     figures = pl.read_csv(REFERENCE / "official_figures.csv", infer_schema=False)
-    assert figures.columns == [
-        "figure_code",
-        "period_start",
-        "period_end",
-        "value",
-        "unit",
-        "scope",
-        "source_document",
-        "source_date",
-        "note",
-    ]
+    assert tuple(figures.columns) == OFFICIAL_FIGURE_COLUMNS
     assert figures["source_document"].is_not_null().all()
     assert figures["source_date"].str.to_date("%Y-%m-%d").is_not_null().all()
     values = figures["value"].cast(pl.Float64)

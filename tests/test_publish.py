@@ -6,10 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import shutil
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -20,9 +17,10 @@ import duckdb
 import pytest
 
 from fsdata.cli import main
-from fsdata.config import DatagouvTarget, S3Target, load_settings
+from fsdata.config import DatagouvTarget, S3Target, load_settings, sample_path
 from fsdata.publish import publish_after_refresh, publish_release
 from tests.publish_servers import DatagouvStandIn, S3Server
+from warehouse.release_files import CHECKSUMS, FileRecord, checksums_text, folder_files
 
 API_KEY = "fsdata-test-key-" + uuid.uuid4().hex  # must never leave the environment
 DATASET = "5bc04b2cff66bd680e499f4a"
@@ -53,16 +51,6 @@ def datagouv(monkeypatch: pytest.MonkeyPatch) -> Iterator[DatagouvStandIn]:
     server = DatagouvStandIn(DATASET, API_KEY)
     yield server
     server.close()
-
-
-def checksum_release(exports: Path) -> None:
-    """SHA256SUMS of a handmade release folder (`sha256sum` format, every file but itself)."""
-    lines = [
-        f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {path.relative_to(exports).as_posix()}"
-        for path in sorted(exports.rglob("*"))
-        if path.is_file() and path.name != "SHA256SUMS"
-    ]
-    (exports / "SHA256SUMS").write_text("\n".join(lines) + "\n", "utf-8")
 
 
 def _client(server: S3Server):  # type: ignore[no-untyped-def]
@@ -101,6 +89,17 @@ def _configure(
     (home / "fsdata.toml").write_text("\n".join(lines) + "\n", "utf-8")
 
 
+def write_checksums(exports: Path) -> None:
+    """SHA256SUMS for a hand-made release folder, in the format the release writes."""
+    records = {}
+    for relative in folder_files(exports):
+        if relative != CHECKSUMS and not relative.rsplit("/", 1)[-1].startswith("."):
+            content = (exports / relative).read_bytes()
+            digest = hashlib.sha256(content).hexdigest()
+            records[relative] = FileRecord(relative, digest, len(content))
+    (exports / CHECKSUMS).write_text(checksums_text(records), "utf-8")
+
+
 def _release(home: Path, version: str = "v1") -> Path:
     """A small release in the project's layout, with a datapackage and a valid SHA256SUMS."""
     exports = home / "exports"
@@ -122,7 +121,7 @@ def _release(home: Path, version: str = "v1") -> Path:
         ],
     }  # fmt: skip
     (exports / "datapackage.json").write_text(json.dumps(package, ensure_ascii=False), "utf-8")
-    checksum_release(exports)
+    write_checksums(exports)
     return exports
 
 
@@ -271,7 +270,7 @@ def test_s3_publishes_every_file_then_nothing_then_only_what_changed(
     (exports / "espaces" / "espaces_current.parquet").write_bytes(b"PAR1v1PAR1")  # unchanged
     (exports / "CHANGELOG.md").write_text("# Journal\n\n## v1\n", "utf-8")  # unchanged
     (exports / "index.html").write_text("<html><body>v1</body></html>", "utf-8")  # unchanged
-    checksum_release(exports)
+    write_checksums(exports)
     changed = {p for p, sha in _files(exports).items() if files[p] != sha}
     assert changed == {"espaces/espaces_current.csv", "SHA256SUMS"}
     server.faults.reset()
@@ -288,7 +287,7 @@ def test_s3_publishes_every_file_then_nothing_then_only_what_changed(
 
     # a file leaves the release: its latest/ object goes, the dated ones stay
     (exports / "espaces" / "network.csv").unlink()
-    checksum_release(exports)
+    write_checksums(exports)
     assert publish_release(settings, day=date(2026, 12, 2)).ok
     objects = _bucket_objects(server, bucket)
     assert "fs/latest/espaces/network.csv" not in objects
@@ -319,7 +318,7 @@ def test_s3_interrupted_publish_keeps_latest_whole_and_resumes(
 
     for path in ("espaces/espaces_current.parquet", "espaces/network.csv", "CHANGELOG.md"):
         (exports / path).write_bytes((exports / path).read_bytes() + b"\n-- v2")
-    checksum_release(exports)
+    write_checksums(exports)
     new = _files(exports)
     server.faults.reset()
     server.faults.fail_from = 4  # an outage from the fourth request on (retries included)
@@ -389,7 +388,7 @@ def test_dry_run_prints_the_plan_and_touches_nothing(
     capsys.readouterr()
     state_before = (_state(home, "s3"), _state(home, "datagouv"))
     (home / "exports" / "CHANGELOG.md").write_text("# Journal\n\n## v3\n", "utf-8")
-    checksum_release(home / "exports")
+    write_checksums(home / "exports")
     s3[0].faults.reset()
     datagouv.faults.reset()
     assert _publish(home, "--dry-run") == 0
@@ -404,7 +403,8 @@ def test_dry_run_prints_the_plan_and_touches_nothing(
 
 def _check_resources(server: DatagouvStandIn, exports: Path, state: dict[str, str]) -> None:
     """One resource per release file but the page, holding its bytes, titled as documented."""
-    files = {p: s for p, s in _files(exports).items() if not p.endswith(".html")}
+    # data.gouv.fr refuses HTML, and takes no .duckdb upload (the analyst database is skipped)
+    files = {p: s for p, s in _files(exports).items() if not p.endswith((".html", ".duckdb"))}
     assert len(server.resources) == len(files)
     with duckdb.connect(str(exports.parent / "warehouse.duckdb"), read_only=True) as con:
         ids = dict(
@@ -510,7 +510,7 @@ def test_datagouv_links_the_page_it_cannot_upload(
         handle.write(f'page_url = "{page}"\n')
     exports = _release(home)
     (exports / "france_services.duckdb").write_bytes(b"DUCK" * 100)  # the analyst database
-    checksum_release(exports)
+    write_checksums(exports)
     assert _publish(home, "--target", "datagouv") == 0
     assert (
         "skipped  france_services.duckdb: data.gouv.fr accepts no upload of extension .duckdb"
@@ -523,7 +523,7 @@ def test_datagouv_links_the_page_it_cannot_upload(
 
     # a new page: no upload, its metadata sent again (data.gouv.fr dates the resource anew)
     (home / "exports" / "index.html").write_text("<html><body>v2</body></html>", "utf-8")
-    checksum_release(home / "exports")
+    write_checksums(home / "exports")
     datagouv.faults.reset()
     assert _publish(home, "--target", "datagouv") == 0
     sent = [(m, p.rsplit("/datasets/", 1)[1]) for m, p, _ in datagouv.faults.log]
@@ -586,16 +586,8 @@ def test_datagouv_refused_key_is_one_line_and_exit_3(
 
 
 @pytest.fixture(scope="module")
-def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("demo") / "home"
-    subprocess.run(
-        [sys.executable, "-m", "fsdata.cli", "demo", "--samples", "--home", str(home)],
-        check=True,
-        capture_output=True,
-        env={**os.environ, "PREFECT_HOME": str(home / ".prefect")},
-        timeout=600,
-    )
-    return home
+def demo_home(demo_release: Path) -> Path:
+    return demo_release
 
 
 def test_the_demo_release_goes_to_both_targets(
@@ -634,13 +626,31 @@ def test_the_demo_release_goes_to_both_targets(
 
 
 def _check_demo_resources(server: DatagouvStandIn, exports: Path) -> None:
-    # data.gouv.fr takes neither the page (a link instead, when configured) nor a database file
-    skipped = (".html", ".duckdb")
-    files = {p: s for p, s in _files(exports).items() if not p.endswith(skipped)}
+    # data.gouv.fr refuses HTML, and takes no .duckdb upload (the analyst database is skipped)
+    files = {p: s for p, s in _files(exports).items() if not p.endswith((".html", ".duckdb"))}
     by_sha = {hashlib.sha256(data).hexdigest() for data in server.files.values()}
     assert len(server.resources) == len(files) and by_sha == set(files.values())
     package = json.loads((exports / "datapackage.json").read_text("utf-8"))
     titles = {r["title"] for r in server.resources.values()}
-    sent = [r for r in package["resources"] if not r["path"].endswith(skipped)]
+    sent = [r for r in package["resources"] if not r["path"].endswith(".duckdb")]
     assert {r["title"] for r in sent} <= titles
     assert server.violations == []
+
+
+def test_a_publication_sends_the_release_when_the_settings_say_so(
+    prefect_server: None, home: Path, s3: tuple[S3Server, str]
+) -> None:
+    from flows.espaces import espaces
+
+    _configure(home, s3, None)
+    settings = home / "fsdata.toml"  # a top-level key comes before the [publish.*] tables
+    settings.write_text('publish_after_refresh = ["s3"]\n' + settings.read_text("utf-8"), "utf-8")
+    sample = sample_path("espaces", "liste-fs-20240801.csv")
+    assert espaces(home=str(home), file=str(sample), as_of="2024-08-01")["status"] == "published"
+    manifest = json.loads(_bucket_objects(*s3)["fs/latest/manifest.json"])
+    assert {f["path"]: f["sha256"] for f in manifest["files"]} == _files(home / "exports")
+
+    # nothing published, nothing sent
+    s3[0].faults.reset()
+    assert espaces(home=str(home), file=str(sample), as_of="2024-08-01")["status"] == "unchanged"
+    assert s3[0].writes() == []

@@ -8,9 +8,9 @@ from typing import Any
 
 import duckdb
 
-from flows.demo import load_samples
 from flows.rebuild import rebuild
 from fsdata.cli import EXIT_DAMAGED, main
+from tests.helpers import DemoHomes, copy_home
 
 # Columns that say which load, not what: they differ between two loads of one file (and the
 # timestamps, which say when).
@@ -46,10 +46,10 @@ def tables(home: Path) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def test_a_deleted_warehouse_is_rebuilt_with_the_same_tables(
-    prefect_server: None, home: Path
+    demo_homes: DemoHomes, tmp_path: Path
 ) -> None:
-    for source in ("espaces", "partners", "communes", "observatoire", "footfall"):
-        load_samples(str(home), source)
+    sources = ("espaces", "partners", "communes", "observatoire", "footfall")
+    home = copy_home(demo_homes(*sources), tmp_path)
     before = tables(home)
     assert sum(len(rows) for rows in before.values()) > 1000
 
@@ -60,9 +60,9 @@ def test_a_deleted_warehouse_is_rebuilt_with_the_same_tables(
 
 
 def test_a_damaged_warehouse_says_the_way_out_and_rebuild_takes_it(
-    prefect_server: None, home: Path, capsys: Any
+    demo_homes: DemoHomes, tmp_path: Path, capsys: Any
 ) -> None:
-    load_samples(str(home), "espaces")
+    home = copy_home(demo_homes("espaces"), tmp_path)
     before = tables(home)
     warehouse = home / "warehouse.duckdb"
     warehouse.write_bytes(warehouse.read_bytes()[:5000])  # truncated

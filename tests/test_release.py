@@ -15,8 +15,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.demo import demo
 from flows.partners import partners
+from tests.helpers import browser, chromium
 
 OFFLINE = {
     # Any attempt to reach the network fails at once: the validation must not need it.
@@ -28,13 +28,6 @@ OFFLINE = {
 }
 
 
-@pytest.fixture(scope="module")
-def released(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("release") / "home"
-    demo(home=str(home), samples=True)
-    return home
-
-
 def snapshot(folder: Path) -> dict[str, bytes]:
     return {
         p.relative_to(folder).as_posix(): p.read_bytes()
@@ -43,8 +36,8 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     }
 
 
-def test_datapackage_validates_offline(released: Path) -> None:
-    package_path = released / "exports" / "datapackage.json"
+def test_datapackage_validates_offline(demo_release: Path) -> None:
+    package_path = demo_release / "exports" / "datapackage.json"
     frictionless = Path(sys.executable).with_name("frictionless")
     result = subprocess.run(
         [str(frictionless), "validate", str(package_path)],
@@ -58,12 +51,12 @@ def test_datapackage_validates_offline(released: Path) -> None:
     assert "INVALID" not in result.stdout
 
 
-def test_datapackage_describes_every_table_from_the_warehouse(released: Path) -> None:
-    package = json.loads((released / "exports" / "datapackage.json").read_text("utf-8"))
+def test_datapackage_describes_every_table_from_the_warehouse(demo_release: Path) -> None:
+    package = json.loads((demo_release / "exports" / "datapackage.json").read_text("utf-8"))
     assert package["licenses"][0]["name"] == "etalab-2.0"
     names = {r["name"] for r in package["resources"]}
     assert {"espaces_history", "coverage", "demarche_partner_coverage", "footfall"} <= names
-    con = duckdb.connect(str(released / "warehouse.duckdb"), read_only=True)
+    con = duckdb.connect(str(demo_release / "warehouse.duckdb"), read_only=True)
     try:
         comment = con.execute(
             "select comment from duckdb_columns() "
@@ -84,8 +77,8 @@ def test_datapackage_describes_every_table_from_the_warehouse(released: Path) ->
     }
 
 
-def test_checksums_verify(released: Path) -> None:
-    exports = released / "exports"
+def test_checksums_verify(demo_release: Path) -> None:
+    exports = demo_release / "exports"
     listed = (exports / "SHA256SUMS").read_text("utf-8").splitlines()
     paths = {line.split("  ", 1)[1] for line in listed}
     assert {"datapackage.json", "index.html", "CHANGELOG.md", "espaces/espaces_history.csv"} <= (
@@ -99,9 +92,9 @@ def test_checksums_verify(released: Path) -> None:
         assert result.returncode == 0, result.stdout
 
 
-def test_changelog_has_one_entry_per_publication(released: Path) -> None:
-    text = (released / "exports" / "CHANGELOG.md").read_text("utf-8")
-    con = duckdb.connect(str(released / "warehouse.duckdb"), read_only=True)
+def test_changelog_has_one_entry_per_publication(demo_release: Path) -> None:
+    text = (demo_release / "exports" / "CHANGELOG.md").read_text("utf-8")
+    con = duckdb.connect(str(demo_release / "warehouse.duckdb"), read_only=True)
     try:
         published = con.execute(
             "select count(*) from meta.loads where status = 'published'"
@@ -113,41 +106,15 @@ def test_changelog_has_one_entry_per_publication(released: Path) -> None:
     assert "partners/demarche_partner_coverage" in text  # rebuilt after an observatory edition
 
 
-def test_a_run_that_publishes_nothing_changes_no_byte(released: Path) -> None:
-    before = snapshot(released / "exports")
-    assert partners(home=str(released))["status"] == "unchanged"
-    assert snapshot(released / "exports") == before
-
-
-def chromium() -> str | None:
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-def browser(tmp_path: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
-    binary = chromium()
-    assert binary is not None
-    return subprocess.run(
-        [
-            binary,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            f"--user-data-dir={tmp_path / 'chromium-profile'}",
-            *arguments,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def test_a_run_that_publishes_nothing_changes_no_byte(demo_release: Path) -> None:
+    before = snapshot(demo_release / "exports")
+    assert partners(home=str(demo_release))["status"] == "unchanged"
+    assert snapshot(demo_release / "exports") == before
 
 
 @pytest.mark.skipif(chromium() is None, reason="chromium is not installed (CI installs it)")
-def test_page_renders_in_headless_chromium(released: Path, tmp_path: Path) -> None:
-    page = released / "exports" / "index.html"
+def test_page_renders_in_headless_chromium(demo_release: Path, tmp_path: Path) -> None:
+    page = demo_release / "exports" / "index.html"
     dom = browser(tmp_path, "--dump-dom", page.as_uri())
     assert dom.returncode == 0, dom.stderr
     html = dom.stdout
@@ -181,13 +148,13 @@ def test_charts_say_no_data_yet_on_an_empty_warehouse(tmp_path: Path) -> None:
     assert html.count('class="promise"') == html.count("aucune mesure en données ouvertes") >= 8
 
 
-def test_status_reads_in_an_80_column_terminal(released: Path) -> None:
+def test_status_reads_in_an_80_column_terminal(demo_release: Path) -> None:
     from rich.console import Console
 
     from fsdata.status import print_status
 
     console = Console(width=80, record=True, color_system=None)
-    assert print_status(released, console) == 0
+    assert print_status(demo_release, console) == 0
     text = console.export_text()
     assert all(len(line) <= 80 for line in text.splitlines())
     for source in ("espaces", "observatoire", "communes", "partners", "footfall", "coverage"):
@@ -195,18 +162,18 @@ def test_status_reads_in_an_80_column_terminal(released: Path) -> None:
     assert "689 loaded, 5 quarantined" in text
 
 
-def test_validation_reports_are_linked_from_the_page(released: Path) -> None:
-    page = (released / "exports" / "index.html").read_text("utf-8")
+def test_validation_reports_are_linked_from_the_page(demo_release: Path) -> None:
+    page = (demo_release / "exports" / "index.html").read_text("utf-8")
     for source in ("espaces", "observatoire", "communes", "partners", "footfall"):
-        report = released / "validation" / "docs" / f"{source}.html"
+        report = demo_release / "validation" / "docs" / f"{source}.html"
         assert report.is_file()
         assert f'href="../validation/docs/{source}.html"' in page
-    assert "row_count_guard" in (released / "validation" / "docs" / "espaces.html").read_text()
+    assert "row_count_guard" in (demo_release / "validation" / "docs" / "espaces.html").read_text()
 
 
-def test_gx_data_docs_are_built_and_linked_from_the_page(released: Path) -> None:
-    index = released / "validation" / "gx" / "gx" / "uncommitted" / "data_docs" / "local_site"
-    page = (released / "exports" / "index.html").read_text("utf-8")
+def test_gx_data_docs_are_built_and_linked_from_the_page(demo_release: Path) -> None:
+    index = demo_release / "validation" / "gx" / "gx" / "uncommitted" / "data_docs" / "local_site"
+    page = (demo_release / "exports" / "index.html").read_text("utf-8")
     assert 'href="../validation/gx/gx/uncommitted/data_docs/local_site/index.html"' in page
     assert (index / "index.html").is_file()
     # one GX validation page per source validated by GX, from its latest published load
@@ -234,11 +201,11 @@ def read_only(path: Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(path), read_only=True)
 
 
-def test_analyst_database_holds_the_tables_with_their_descriptions(released: Path) -> None:
+def test_analyst_database_holds_the_tables_with_their_descriptions(demo_release: Path) -> None:
     from warehouse.analyst_db import VIEWS, analyst_tables
 
-    analyst = read_only(released / "exports" / "france_services.duckdb")
-    warehouse = read_only(released / "warehouse.duckdb")
+    analyst = read_only(demo_release / "exports" / "france_services.duckdb")
+    warehouse = read_only(demo_release / "warehouse.duckdb")
     try:
         tables = analyst_tables(warehouse)
         assert {"core.espaces", "core.communes", "marts.coverage", "core.demarche_indicators"} <= (
@@ -275,8 +242,8 @@ def test_analyst_database_holds_the_tables_with_their_descriptions(released: Pat
         warehouse.close()
 
 
-def test_analyst_database_is_listed_in_the_release(released: Path) -> None:
-    exports = released / "exports"
+def test_analyst_database_is_listed_in_the_release(demo_release: Path) -> None:
+    exports = demo_release / "exports"
     database = exports / "france_services.duckdb"
     package = json.loads((exports / "datapackage.json").read_text("utf-8"))
     resource = next(r for r in package["resources"] if r["path"] == "france_services.duckdb")
@@ -298,10 +265,10 @@ def test_analyst_database_is_listed_in_the_release(released: Path) -> None:
     assert "ATTACH 'https://…/france_services.duckdb' AS fs (READ_ONLY)" in text
 
 
-def test_release_is_what_the_warehouse_recorded(released: Path) -> None:
+def test_release_is_what_the_warehouse_recorded(demo_release: Path) -> None:
     """Every line of SHA256SUMS, and every hash of datapackage.json, is the recorded one."""
-    exports = released / "exports"
-    con = read_only(released / "warehouse.duckdb")
+    exports = demo_release / "exports"
+    con = read_only(demo_release / "warehouse.duckdb")
     try:
         recorded = dict(con.execute("select path, sha256 from meta.release_files").fetchall())
     finally:
@@ -314,14 +281,16 @@ def test_release_is_what_the_warehouse_recorded(released: Path) -> None:
     package = json.loads((exports / "datapackage.json").read_text("utf-8"))
     for resource in package["resources"]:
         assert resource["hash"] == f"sha256:{recorded[resource['path']]}"
-    result = fsdata("verify", "--home", str(released))
+    result = fsdata("verify", "--home", str(demo_release))
     assert result.returncode == 0, result.stderr
     assert f"{len(listed)} files match" in result.stdout
 
 
-def test_verify_reports_each_problem_on_a_downloaded_copy(released: Path, tmp_path: Path) -> None:
+def test_verify_reports_each_problem_on_a_downloaded_copy(
+    demo_release: Path, tmp_path: Path
+) -> None:
     copy = tmp_path / "downloaded"
-    shutil.copytree(released / "exports", copy)
+    shutil.copytree(demo_release / "exports", copy)
     assert fsdata("verify", "--exports", str(copy)).returncode == 0
     with (copy / "espaces" / "espaces_current.csv").open("a") as handle:
         handle.write("edited by hand\n")
@@ -339,20 +308,20 @@ def test_verify_reports_each_problem_on_a_downloaded_copy(released: Path, tmp_pa
     assert "Traceback" not in result.stderr
 
 
-def test_fsdata_sql_answers_like_the_warehouse_and_refuses_writes(released: Path) -> None:
+def test_fsdata_sql_answers_like_the_warehouse_and_refuses_writes(demo_release: Path) -> None:
     import time
 
-    database = released / "exports" / "france_services.duckdb"
+    database = demo_release / "exports" / "france_services.duckdb"
     before = database.read_bytes()
     query = (
         "select as_of, level, code, n_espaces, share_pop_within_10km from marts.coverage "
         "order by as_of, level, code"
     )
     started = time.monotonic()
-    result = fsdata("sql", "--home", str(released), "--format", "json", query)
+    result = fsdata("sql", "--home", str(demo_release), "--format", "json", query)
     elapsed = time.monotonic() - started
     assert result.returncode == 0, result.stderr
-    con = read_only(released / "warehouse.duckdb")
+    con = read_only(demo_release / "warehouse.duckdb")
     try:
         rows = con.execute(query).fetchall()
     finally:
@@ -364,7 +333,7 @@ def test_fsdata_sql_answers_like_the_warehouse_and_refuses_writes(released: Path
     ]  # fmt: skip
     assert json.loads(result.stdout) == expected and expected
     assert elapsed < 3, elapsed  # a whole process, Python start included, on a shared machine
-    csv_out = fsdata("sql", "--home", str(released), "--format", "csv", query)
+    csv_out = fsdata("sql", "--home", str(demo_release), "--format", "csv", query)
     assert csv_out.stdout.splitlines()[0] == "as_of,level,code,n_espaces,share_pop_within_10km"
     assert len(csv_out.stdout.splitlines()) == len(rows) + 1
     for statement, kind in (
@@ -373,17 +342,19 @@ def test_fsdata_sql_answers_like_the_warehouse_and_refuses_writes(released: Path
         ("select 1; delete from core.communes", "DELETE"),
         ("copy core.espaces to 'stolen.csv'", "COPY"),
     ):
-        refused = fsdata("sql", "--home", str(released), statement)
+        refused = fsdata("sql", "--home", str(demo_release), statement)
         assert refused.returncode == 1
         assert refused.stderr == (
             f"fsdata sql: the analyst database is read-only: {kind} refused (only queries run "
             "here); nothing was changed\n"
         )
-    bad = fsdata("sql", "--home", str(released), "select * from nowhere")
+    bad = fsdata("sql", "--home", str(demo_release), "select * from nowhere")
     assert bad.returncode == 1 and len(bad.stderr.splitlines()) == 1
     assert bad.stderr.startswith("fsdata sql: Catalog Error: Table with name nowhere")
     assert database.read_bytes() == before
-    piped = fsdata("sql", "--home", str(released), input="select count(*) as n from core.espaces;")
+    piped = fsdata(
+        "sql", "--home", str(demo_release), input="select count(*) as n from core.espaces;"
+    )
     assert piped.returncode == 0 and piped.stdout.splitlines()[0].strip() == "n"
 
 
@@ -406,12 +377,12 @@ def readme_analyst_queries() -> list[str]:
     return re.findall(r"```sql\n(.*?)```", section, flags=re.DOTALL)
 
 
-def test_readme_analyst_queries_run_on_the_demo(released: Path) -> None:
+def test_readme_analyst_queries_run_on_the_demo(demo_release: Path) -> None:
     from fsdata.analyst_sql import open_database, run
 
     queries = readme_analyst_queries()
     assert len(queries) >= 7
-    con = open_database(released / "exports" / "france_services.duckdb")
+    con = open_database(demo_release / "exports" / "france_services.duckdb")
     try:
         for query in queries:
             columns, rows = run(con, query)  # what `fsdata sql` runs: queries only
@@ -421,13 +392,13 @@ def test_readme_analyst_queries_run_on_the_demo(released: Path) -> None:
 
 
 def test_hand_edits_deletions_and_strays_are_repaired_by_the_next_run(
-    released: Path,
+    demo_release: Path,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     home = tmp_path / "home"
-    shutil.copytree(released, home, ignore=shutil.ignore_patterns(".prefect"))
+    shutil.copytree(demo_release, home, ignore=shutil.ignore_patterns(".prefect"))
     exports = home / "exports"
     edited = exports / "espaces" / "espaces_current.csv"
     original = edited.read_bytes()
@@ -449,7 +420,7 @@ def test_hand_edits_deletions_and_strays_are_repaired_by_the_next_run(
     assert edited.read_bytes() == original
     assert (exports / "observatoire" / "demarches.parquet").is_file()
     assert (exports / "CHANGELOG.md").read_bytes() == (
-        released / "exports" / "CHANGELOG.md"
+        demo_release / "exports" / "CHANGELOG.md"
     ).read_bytes()
     sums = (exports / "SHA256SUMS").read_text("utf-8")
     assert "injected.txt" not in sums
@@ -467,7 +438,7 @@ def test_hand_edits_deletions_and_strays_are_repaired_by_the_next_run(
 
 
 def test_a_consistently_forged_release_differs_from_the_warehouse(
-    released: Path, tmp_path: Path
+    demo_release: Path, tmp_path: Path
 ) -> None:
     """Files, SHA256SUMS and datapackage.json rewritten to agree with each other: the folder
     alone verifies, the operator's check against the warehouse does not, and a run repairs it."""
@@ -476,7 +447,7 @@ def test_a_consistently_forged_release_differs_from_the_warehouse(
     from warehouse.release import publish
 
     home = tmp_path / "home"
-    shutil.copytree(released, home, ignore=shutil.ignore_patterns(".prefect"))
+    shutil.copytree(demo_release, home, ignore=shutil.ignore_patterns(".prefect"))
     exports = home / "exports"
     forged = exports / "espaces" / "espaces_current.csv"
     original = forged.read_bytes()

