@@ -123,21 +123,11 @@ class Settings:
         """The limits as the parsers take them."""
         return InputLimits(**{f.name: getattr(self, f.name) for f in fields(InputLimits)})
 
-    @property
-    def warehouse_path(self) -> Path:
-        return self.home / "warehouse.duckdb"
-
-    @property
-    def raw_dir(self) -> Path:
-        return self.home / "raw"
-
-    @property
-    def exports_dir(self) -> Path:
-        return self.home / "exports"
-
-    @property
-    def validation_dir(self) -> Path:
-        return self.home / "validation"
+    # The home's files (README, "Files on disk").
+    warehouse_path = property(lambda self: Path(self.home) / "warehouse.duckdb")
+    raw_dir = property(lambda self: Path(self.home) / "raw")
+    exports_dir = property(lambda self: Path(self.home) / "exports")
+    validation_dir = property(lambda self: Path(self.home) / "validation")
 
     def source_url(self, source: str) -> str:
         try:

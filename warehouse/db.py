@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -153,7 +154,10 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     try:
         yield con
     except BaseException:
-        con.execute("rollback")
+        # An interrupted statement (a signal mid-query) may have aborted the transaction
+        # already: the failure that stopped us is the one to report, not the rollback's.
+        with contextlib.suppress(duckdb.Error):
+            con.execute("rollback")
         raise
     con.execute("commit")
 
