@@ -334,12 +334,17 @@ def main(argv: list[str] | None = None) -> int:
     with guards.signals_as_exceptions():
         try:
             return _run(args, home, kwargs)
-        except guards.Interrupted as exc:
+        except BaseException as exc:
+            signum = guards.signal_received(exc)
+            if signum is None:
+                raise
+            # Whatever the signal became on its way up (DuckDB: "Query interrupted").
+            stopped = exc if isinstance(exc, guards.Interrupted) else guards.Interrupted(signum)
             from warehouse.health import mark_unfinished
 
-            mark_unfinished(warehouse, "interrupted", f"the run was {exc}")
-            print(f"fsdata: {exc}: nothing more was published", file=sys.stderr)
-            return exc.exit_code
+            mark_unfinished(warehouse, "interrupted", f"the run was {stopped}")
+            print(f"fsdata: {stopped}: nothing more was published", file=sys.stderr)
+            return stopped.exit_code
 
 
 def _damaged(home: Path, reason: str) -> int:

@@ -142,7 +142,25 @@ class Interrupted(KeyboardInterrupt):
         return 128 + self.signum  # the shell's convention: 130 for SIGINT, 143 for SIGTERM
 
 
+# The signal that stopped the run, if one did (DuckDB turns one received mid-query into its own
+# "Query interrupted" error: the run was interrupted all the same).
+_received: list[int] = []
+
+
+def signal_received(error: BaseException | None = None) -> int | None:
+    """The signal that stopped the run, or None. During a flow run Prefect's own SIGTERM handler
+    raises its TerminationSignal instead of ours; raised inside a DuckDB query, it comes back as
+    DuckDB's error ("Query interrupted", "TerminationSignal"): SIGTERM all the same."""
+    if _received:
+        return _received[-1]
+    text = f"{type(error).__name__}: {error}" if error is not None else ""
+    if "TerminationSignal" in text or "Query interrupted" in text:
+        return signal.SIGTERM
+    return None
+
+
 def _raise_interrupted(signum: int, frame: FrameType | None) -> None:
+    _received.append(signum)
     raise Interrupted(signum)
 
 
