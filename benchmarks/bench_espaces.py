@@ -54,7 +54,7 @@ def run_scale(scale: int) -> dict[str, float | int]:
     from fsdata.config import load_settings
     from transforms.espaces import parse_listing
     from warehouse import espaces as store
-    from warehouse.db import begin_load, connect, transaction
+    from warehouse.db import begin_load, connect, refresh_downstream, transaction
     from warehouse.exports import export_table
 
     listing = make_listing(scale, work / "listing.csv")
@@ -90,9 +90,8 @@ def run_scale(scale: int) -> dict[str, float | int]:
             load_id = begin_load(con, "espaces", as_of=day)
             started = time.perf_counter()
             with transaction(con):
-                store.publish_snapshot(
-                    con, load_id=load_id, as_of=day, accepted=rows, quarantined=[]
-                )
+                store.write_snapshot(con, load_id=load_id, as_of=day, accepted=rows, quarantined=[])
+                refresh_downstream(con, ("raw/espaces",), day)
             timings[label] = time.perf_counter() - started
 
     started = time.perf_counter()

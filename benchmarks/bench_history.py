@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/bench_history.py --scale 1 --days 365
 
 Snapshots come from benchmarks/synthetic.py and are loaded through
-`warehouse.espaces.publish_snapshot` in one transaction each, as the flow's load task does
+`warehouse.espaces.write_snapshot` and the refresh the model graph says follows, in one
+transaction each, as the pipeline does
 (3,650 Prefect flow runs would take hours; the flow adds a fixed cost per run, measured in
 benchmarks/bench_espaces.py). Reports the cost of each daily load as history grows, peak
 memory, GX validation versus the same checks in plain DuckDB SQL, analyst queries on the marts,
@@ -31,7 +32,7 @@ from synthetic import espace_snapshots  # noqa: E402
 
 from expectations.runner import validate  # noqa: E402
 from warehouse import espaces as store  # noqa: E402
-from warehouse.db import begin_load, connect, finish_load, transaction  # noqa: E402
+from warehouse.db import begin_load, connect, finish_load, refresh_downstream, transaction  # noqa: E402
 from warehouse.exports import export_table  # noqa: E402
 
 PLAIN_SQL_CHECKS = """
@@ -71,9 +72,10 @@ def main() -> None:
         with connect(db_path) as con:
             load_id = begin_load(con, "espaces", as_of=as_of)
             with transaction(con):
-                store.publish_snapshot(
+                store.write_snapshot(
                     con, load_id=load_id, as_of=as_of, accepted=frame, quarantined=[]
                 )
+                refresh_downstream(con, ("raw/espaces",), as_of)
                 finish_load(con, load_id, "published", "bench", rows_loaded=frame.height)
         load_seconds[day + 1] = time.perf_counter() - start
         last_frame = frame
