@@ -7,7 +7,7 @@
 A source is a declaration (`Source`): its name, its parse and validate tasks, how its accepted
 rows are written, what its change summary says. What follows a load — which models are
 rebuilt, which release datasets are re-exported, which derived flow (coverage) runs — comes
-from the model graph (`warehouse/graph.py`), from the models it declares the source writes.
+from the model graph (`sql/graph.toml`), from the models it says the source writes.
 
 A run loads one or several `Item`s (an observatory refresh finds several editions): each is
 begun in order, every pending item is parsed and validated at once on the task runner, then
