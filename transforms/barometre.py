@@ -34,7 +34,6 @@ from transforms.readers import normalise_header, read_csv_table
 
 INDICATOR = "nb-labellisations-france-services"
 LEVELS = ("france", "region", "departement")
-KINDS = ("observed", "target")
 FRANCE_CODE = "FR"
 
 CANONICAL_COLUMNS = (

@@ -51,12 +51,6 @@ LIST_FIELDS = (
     "modalites_accompagnement",
 )
 
-# The national programmes the marts count, as the schema spells them.
-CONSEILLERS_NUMERIQUES = "Conseillers numériques"
-FRANCE_SERVICES = "France Services"
-AIDANTS_CONNECT = "Aidants Connect"
-
-
 @cache
 def table_schema() -> dict[str, Any]:
     """The Table Schema v1.0.2 of the national standard, as published."""

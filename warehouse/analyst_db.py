@@ -16,9 +16,9 @@ from pathlib import Path
 import duckdb
 
 from warehouse.archive import file_digest
-from warehouse.db import sql_text, statements, transaction
+from warehouse.db import sql_text, statements, table_exists, transaction
 from warehouse.exports import sweep_orphans
-from warehouse.release_catalog import table_comment, table_exists
+from warehouse.release_catalog import table_comment
 from warehouse.release_registry import ANALYST_DATABASE, ANALYST_EXTRA_TABLES, DATASETS
 
 ALIAS = "analyst_build"

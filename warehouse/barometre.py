@@ -20,7 +20,6 @@ import polars as pl
 from warehouse.db import fetch_first, insert_frame, record_quarantine
 
 SOURCE = "barometre"
-SUITE = "barometre"
 SERIES_COLUMNS = (
     "indicator_id", "level", "code", "label", "date", "value", "unit", "measure",
     "indicator_label", "source_file", "source_row", "quality_flags",

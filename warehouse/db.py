@@ -345,10 +345,12 @@ def registered(
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    """Whether `schema.name` is a table (or view) of the warehouse."""
+    """Whether `schema.name` is a table (or view) of the connection's own database (a database
+    attached beside it, the analyst database being built, has tables of the same names)."""
     schema, _, name = table.partition(".")
     found = con.execute(
-        "select 1 from information_schema.tables where table_schema = ? and table_name = ?",
+        "select 1 from information_schema.tables where table_catalog = current_database() "
+        "and table_schema = ? and table_name = ?",
         [schema, name],
     )
     return fetch_first(found) is not None

@@ -158,7 +158,7 @@ def bar_chart(chart_id: str, title: str, bars: list[tuple[str, float]], unit: st
 
 
 def _rows(con: duckdb.DuckDBPyConnection, table: str, sql: str) -> list[tuple[Any, ...]]:
-    from warehouse.release import table_exists
+    from warehouse.db import table_exists
 
     return con.execute(sql).fetchall() if table_exists(con, table) else []
 

@@ -92,7 +92,7 @@ def distance_class(distance: float | None) -> int:
 def map_data(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
     """The latest date of the nearest-espace table, its communes and the espaces open that day
     (with coordinates); None while coverage has never been computed."""
-    from warehouse.release import table_exists
+    from warehouse.db import table_exists
 
     if not table_exists(con, "core.commune_nearest_espace"):
         return None

@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 
 from warehouse.charts import sparkline, time_chart
+from warehouse.db import table_exists
 
 OFFICIAL_FIGURES = "chiffres publiés (Sénat, Cour des comptes)"
 VERDICT_LABELS = {
@@ -46,12 +47,6 @@ def _fmt(value: float | None) -> str:
     return f"{value:,.2f}".replace(",", "\u202f").replace(".", ",")
 
 
-def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    from warehouse.release import table_exists
-
-    return table_exists(con, table)
-
-
 def dataset_file(table: str | None, exports_dir: Path) -> str | None:
     """The exported CSV of a warehouse table (path relative to the page), when it exists."""
     from warehouse.release import DATASETS
@@ -65,7 +60,7 @@ def dataset_file(table: str | None, exports_dir: Path) -> str | None:
 
 
 def _measures(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, list[tuple[date, float]]]]:
-    if not _exists(con, "marts.promise_measures"):
+    if not table_exists(con, "marts.promise_measures"):
         return {}
     found: dict[str, dict[str, list[tuple[date, float]]]] = defaultdict(lambda: defaultdict(list))
     for measure, source_table, day, value in con.execute(
@@ -79,7 +74,7 @@ def _measures(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, list[tuple[
 def tracker_section(con: duckdb.DuckDBPyConnection, exports_dir: Path) -> str:
     """The promise tracker as a table, one <tr class="promise"> per promise."""
     heading = "<h2>Les promesses et ce que disent les données</h2>"
-    if not _exists(con, "marts.promise_tracker"):
+    if not table_exists(con, "marts.promise_tracker"):
         return (
             f'<section id="promises">{heading}<p class="nodata">Le suivi des promesses '
             "n'est pas encore calculé (no data yet).</p></section>"
@@ -157,14 +152,14 @@ def network_chart(con: duckdb.DuckDBPyConnection) -> str:
     """The network's size over time: the listing, the official series and the published
     figures, with the promised figures as reference lines."""
     series: dict[str, list[tuple[date, float]]] = {}
-    if _exists(con, "marts.network_by_departement"):
+    if table_exists(con, "marts.network_by_departement"):
         rows = con.execute(
             "select as_of, sum(n_open)::double from marts.network_by_departement "
             "group by 1 having sum(n_open) > 0 order by 1"
         ).fetchall()
         if rows:
             series["espaces ouverts (liste ANCT)"] = [(d, v) for d, v in rows]
-    if _exists(con, "core.barometre"):
+    if table_exists(con, "core.barometre"):
         rows = con.execute(
             "select date, value from core.barometre where indicator_id = "
             "'nb-labellisations-france-services' and level = 'france' and value is not null "
@@ -172,7 +167,7 @@ def network_chart(con: duckdb.DuckDBPyConnection) -> str:
         ).fetchall()
         if rows:
             series["labellisations (Baromètre, Etalab / DINUM)"] = [(d, v) for d, v in rows]
-    if _exists(con, "core.official_figures"):
+    if table_exists(con, "core.official_figures"):
         rows = con.execute(
             "select coalesce(period_end, source_date), value from core.official_figures "
             "where figure_code = 'espaces_count' order by 1"
@@ -180,7 +175,7 @@ def network_chart(con: duckdb.DuckDBPyConnection) -> str:
         if rows:
             series[OFFICIAL_FIGURES] = [(d, v) for d, v in rows]
     references: list[tuple[str, float, date | None]] = []
-    if _exists(con, "core.promises"):
+    if table_exists(con, "core.promises"):
         references = [
             (f"promis : {promise}", target, deadline)
             for promise, target, deadline in con.execute(

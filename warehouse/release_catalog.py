@@ -9,7 +9,7 @@ from typing import Any
 
 import duckdb
 
-from warehouse.db import fetch_first
+from warehouse.db import fetch_first, table_exists
 from warehouse.release_files import FileRecord
 from warehouse.release_registry import (
     ANALYST_DATABASE,
@@ -27,19 +27,6 @@ _IN_WAREHOUSE = "database_name = current_database() and schema_name = ? and tabl
 
 
 # --- what the warehouse holds -----------------------------------------------------------------
-
-
-def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    schema, _, name = table.partition(".")
-    return (
-        fetch_first(
-            con.execute(
-                "select 1 from duckdb_tables() where " + _IN_WAREHOUSE,
-                [schema, name],
-            )
-        )
-        is not None
-    )
 
 
 def row_count(con: duckdb.DuckDBPyConnection, table: str) -> int:

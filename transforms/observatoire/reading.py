@@ -14,7 +14,7 @@ from typing import Any
 import polars as pl
 
 from transforms.errors import SourceFormatError
-from transforms.limits import DEFAULT_LIMITS, InputLimits, check_table_file
+from transforms.limits import DEFAULT_LIMITS, InputLimits, check_row_widths, check_table_file
 from transforms.observatoire.editions import data_period
 from transforms.observatoire.indicators import INDICATOR_COLUMNS
 from transforms.readers import decode_text, normalise_header, sniff_delimiter
@@ -252,8 +252,11 @@ def read_sheet(
     check_table_file(path, limits)  # size and shape bounded before any reader allocates for them
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm", ".xls", ".ods") or _is_zip(path):
-        return _read_spreadsheet(path)
-    return None, _read_delimited(path)
+        sheet, rows = _read_spreadsheet(path)
+    else:
+        sheet, rows = None, _read_delimited(path)
+    check_row_widths(rows, path.name, limits)  # cells bounded before any is decoded
+    return sheet, rows
 
 
 def _find_header(rows: list[list[str | None]], file: str) -> int:
