@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from transforms.limits import DEFAULT_LIMITS, InputLimits
+from warehouse.health import DEFAULT_MEMORY_LIMIT
 
 DEFAULT_SOURCES = {
     # data.gouv.fr's stable "latest" link of the listing's CSV resource (SOURCES.md §1).
@@ -108,7 +109,7 @@ class Settings:
     publish_after_refresh: tuple[str, ...] = ()
     # DuckDB's memory limit for the warehouse (its `memory_limit` setting): beyond it, large
     # sorts, joins and aggregates spill to `<warehouse>.tmp/` instead of growing the process.
-    memory_limit: str = "2GB"
+    memory_limit: str = DEFAULT_MEMORY_LIMIT
     # Bounds on an input file's size and shape (transforms/limits.py): a file over one is
     # refused (rule input_within_limits) before the parser allocates for it.
     max_columns: int = DEFAULT_LIMITS.max_columns

@@ -51,6 +51,7 @@ LIST_FIELDS = (
     "modalites_accompagnement",
 )
 
+
 @cache
 def table_schema() -> dict[str, Any]:
     """The Table Schema v1.0.2 of the national standard, as published."""
