@@ -35,7 +35,7 @@ import polars as pl  # noqa: E402
 from synthetic import espace_snapshots  # noqa: E402
 
 from warehouse import espaces as store  # noqa: E402
-from warehouse import graph  # noqa: E402
+from warehouse import graph, history  # noqa: E402
 from warehouse.db import (  # noqa: E402
     begin_load,
     connect,
@@ -100,7 +100,7 @@ def one_day(con: duckdb.DuckDBPyConnection, offset: int) -> float:
     with transaction(con):
         store.write_snapshot(con, load_id=load_id, as_of=day, accepted=frame, quarantined=[])
         refresh_models(con, IN_LOAD, day)
-        store.snapshot_changes(con, day)
+        history.changes(con, store.HISTORY, day)
         finish_load(con, load_id, "published", "bench", rows_loaded=frame.height)
     return time.perf_counter() - started
 

@@ -88,17 +88,26 @@ def changes(con: duckdb.DuckDBPyConnection, history: History, as_of: date) -> Sn
     )
     previous_date = previous[0] if previous else None
     table, key = history.table, history.key
+    # Every version the counts need started or ended on that date (the one a new version
+    # follows ended then, the one a closed version is followed by started then): the counts
+    # read those few rows, not the whole history.
     counts = fetch_first(
         con.execute(
             f"""
+            with touched as (
+                select {key} as thing, valid_from, valid_to from {table}
+                where valid_from = $as_of or valid_to = $as_of
+            ),
+            started as (
+                select thing, thing in (select thing from touched where valid_to = $as_of)
+                    as follows
+                from touched where valid_from = $as_of
+            )
             select
-                count(*) filter (where valid_from = $as_of and not exists (
-                    select 1 from {table} p where p.{key} = v.{key} and p.valid_to = v.valid_from)),
-                count(*) filter (where valid_to = $as_of and not exists (
-                    select 1 from {table} n where n.{key} = v.{key} and n.valid_from = v.valid_to)),
-                count(*) filter (where valid_from = $as_of and exists (
-                    select 1 from {table} p where p.{key} = v.{key} and p.valid_to = v.valid_from))
-            from {table} v
+                (select count(*) from started where not follows),
+                (select count(*) from touched where valid_to = $as_of
+                    and thing not in (select thing from touched where valid_from = $as_of)),
+                (select count(*) from started where follows)
             """,
             {"as_of": as_of},
         )

@@ -1,16 +1,16 @@
 -- Apply the snapshot of $as_of (the latest in the history so far): close the open versions
 -- whose espace is absent or whose attributes changed, then open a version for every espace
--- of the snapshot that has no open version left.
+-- of the snapshot that has no open version left. The versions to close are found as a set
+-- difference of the open ones and the snapshot (a correlated `not exists` in the update's
+-- filter costs a pass over every version, which grows with the history).
 update core.espaces as version
 set valid_to = $as_of
-where version.valid_to is null
-    and not exists (
-        select 1
-        from staging.espaces as snapshot
-        where snapshot.as_of = $as_of
-            and snapshot.espace_id = version.espace_id
-            and snapshot.attributes_hash = version.attributes_hash
-    );
+from (
+    select espace_id, attributes_hash from core.espaces where valid_to is null
+    except
+    select espace_id, attributes_hash from staging.espaces where as_of = $as_of
+) as gone
+where version.valid_to is null and version.espace_id = gone.espace_id;
 
 insert into core.espaces by name
 select

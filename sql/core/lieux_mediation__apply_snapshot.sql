@@ -1,16 +1,14 @@
 -- Apply the national file of $as_of (the latest in the history so far): close the open
 -- versions whose lieu is absent or changed, then open a version for every lieu of the file
--- that has no open version left.
+-- that has no open version left (the versions to close found as in espaces__apply_snapshot).
 update core.lieux_mediation as version
 set valid_to = $as_of
-where version.valid_to is null
-    and not exists (
-        select 1
-        from staging.lieux_mediation as snapshot
-        where snapshot.as_of = $as_of
-            and snapshot.id = version.lieu_id
-            and snapshot.attributes_hash = version.attributes_hash
-    );
+from (
+    select lieu_id, attributes_hash from core.lieux_mediation where valid_to is null
+    except
+    select id as lieu_id, attributes_hash from staging.lieux_mediation where as_of = $as_of
+) as gone
+where version.valid_to is null and version.lieu_id = gone.lieu_id;
 
 insert into core.lieux_mediation by name
 select

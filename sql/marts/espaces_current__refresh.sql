@@ -1,14 +1,12 @@
--- Refill marts.espaces_current from core.espaces (small: one row per open espace).
+-- Refill marts.espaces_current from core.espaces (small: one row per open espace). Each part
+-- reads core.espaces itself: a CTE read twice is materialised whole, every column of every
+-- version, a cost that grows with the history.
 delete from marts.espaces_current;
 
 insert into marts.espaces_current by name
-with versions as (
-    select * from core.espaces
-),
-
-first_seen as (
+with first_seen as (
     select espace_id, min(valid_from) as first_seen
-    from versions
+    from core.espaces
     group by espace_id
 ),
 
@@ -17,8 +15,8 @@ latest as (
 ),
 
 current_versions as (
-    select versions.*
-    from versions
+    select *
+    from core.espaces
     where valid_to is null
 )
 
