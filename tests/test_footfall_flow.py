@@ -7,9 +7,12 @@ SYNTHETIC feed file itself.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
+from typing import Any
 
+import duckdb
 import polars as pl
 import pytest
 
@@ -17,6 +20,10 @@ from flows.footfall import footfall
 from flows.pipeline import LoadRefused
 from fsdata.config import sample_path
 from tests.helpers import DemoHomes, copy_home, query
+from warehouse.analyst_db import build_analyst_database
+from warehouse.db import connect
+from warehouse.footfall import refresh_monthly
+from warehouse.release_files import verify_release
 
 DEMO = sample_path("footfall", "footfall-SYNTHETIC-demo.csv")
 HEADER = "espace_id,month,partner,requests,resolved,redirected"
@@ -48,7 +55,8 @@ def feed(folder: Path, lines: list[str], name: str = "feed.csv", header: str = H
 
 def exports_snapshot(home: Path) -> dict[str, bytes]:
     folder = home / "exports" / "footfall"
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())} if folder.exists() else {}
+    files = sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in files}
 
 
 # --- the demo feed, recomputed independently from the file -------------------------------------
@@ -150,8 +158,9 @@ def test_demo_quarantine_outlier_and_synthetic_marking(demo_home: Path) -> None:
     assert "SYNTHÉTIQUE" in readme
     message = query(demo_home, "select message from meta.loads where source = 'footfall'")[0][0]
     assert message.startswith("SYNTHETIC demo feed") and "espace 5 2024-03 total" in message
-    parquet = pl.read_parquet(demo_home / "exports" / "footfall" / "footfall_monthly.parquet")
+    parquet = pl.read_parquet(demo_home / "exports" / "footfall" / "footfall_monthly" / "*.parquet")
     assert parquet["is_synthetic"].all()
+    assert parquet.height == query(demo_home, "select count(*) from marts.footfall_monthly")[0][0]
 
 
 def test_demo_reconciliation_compares_official_figures(
@@ -318,3 +327,72 @@ def test_partner_aliases_map_to_codes(prefect_server: None, loaded_home: Path) -
         (date(2024, 3, 1), "CNAF"),
         (date(2024, 3, 1), "FRANCE_TITRES"),
     ]
+
+
+# --- a month rewrites its year, not the history -------------------------------------------------
+
+
+def _year_parts(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[Any, ...]]:
+    return con.execute(
+        f"select year(month), count(*), sum(hash(t)) from {table} as t group by 1 order by 1"
+    ).fetchall()
+
+
+def test_a_month_rewrites_only_its_year(
+    prefect_server: None, demo_home: Path, tmp_path: Path
+) -> None:
+    """The demo feed spans 2023 and 2024: a corrected October 2024 rewrites the 2024 files of
+    the footfall tables and leaves 2023's untouched; the analyst database, updated in place of a
+    rebuild, holds what a rebuild holds; the monthly mart refreshed from that month is the mart
+    recomputed from the first month."""
+    home = copy_home(demo_home, tmp_path)
+    exports = home / "exports"
+    tables = {
+        "footfall/footfall": "core.footfall",
+        "footfall/footfall_monthly": "marts.footfall_monthly",
+    }
+    untouched = [
+        exports / f"{stem}/2023{suffix}" for stem in tables for suffix in (".csv", ".parquet")
+    ]
+    rewritten = [
+        exports / f"{stem}/2024{suffix}" for stem in tables for suffix in (".csv", ".parquet")
+    ]
+    before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in untouched + rewritten}
+
+    summary = footfall(home=str(home), file=str(feed(home, ["1,2024-10,,999,900,99"])))
+
+    assert summary["status"] == "published"
+    assert all((p.read_bytes(), p.stat().st_mtime_ns) == before[p] for p in untouched)
+    assert all(p.read_bytes() != before[p][0] for p in rewritten)
+    assert verify_release(exports)[1] == []
+    package = json.loads((exports / "datapackage.json").read_text("utf-8"))
+    paths = {r["path"] for r in package["resources"]}
+    assert {f"{stem}/{year}.csv" for stem in tables for year in (2023, 2024)} <= paths
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        published = {t: _year_parts(con, t) for t in tables.values()}
+    for stem, table in tables.items():
+        files = duckdb.sql(
+            f"select year(month), count(*) from read_parquet('{exports / stem}/*.parquet') "
+            "group by 1 order by 1"
+        ).fetchall()
+        assert files == [(year, rows) for year, rows, _ in published[table]]
+
+    updated = exports / "france_services.duckdb"
+    with connect(home / "warehouse.duckdb") as con:
+        rebuilt_dir = tmp_path / "rebuilt"
+        build_analyst_database(con, rebuilt_dir)
+        con.execute("begin transaction")  # rolled back: the warehouse stays as published
+        con.execute("create temp table incremental as select * from marts.footfall_monthly")
+        refresh_monthly(con, date(2000, 1, 1))
+        differ = con.execute(
+            "select (select count(*) from (select * from incremental except all "
+            "select * from marts.footfall_monthly)), (select count(*) from (select * from "
+            "marts.footfall_monthly except all select * from incremental))"
+        ).fetchall()
+        con.execute("rollback")
+    assert differ == [(0, 0)]
+    for path in (updated, rebuilt_dir / "france_services.duckdb"):
+        with duckdb.connect(str(path), read_only=True) as analyst:
+            assert {t: _year_parts(analyst, t) for t in tables.values()} == published
+            held = analyst.execute("select count(*) from meta.table_parts").fetchall()[0][0]
+            assert held > 0

@@ -55,20 +55,26 @@ def test_datapackage_describes_every_table_from_the_warehouse(demo_release: Path
     package = json.loads((demo_release / "exports" / "datapackage.json").read_text("utf-8"))
     assert package["licenses"][0]["name"] == "etalab-2.0"
     names = {r["name"] for r in package["resources"]}
-    assert {"espaces_history", "coverage", "demarche_partner_coverage", "footfall"} <= names
+    assert {"espaces_history", "coverage", "demarche_partner_coverage"} <= names
     con = duckdb.connect(str(demo_release / "warehouse.duckdb"), read_only=True)
     try:
         comment = con.execute(
             "select comment from duckdb_columns() "
             "where schema_name = 'core' and table_name = 'espaces' and column_name = 'valid_from'"
         ).fetchall()[0][0]
+        years = [
+            y for (y,) in con.execute("select distinct year(month) from core.footfall").fetchall()
+        ]
     finally:
         con.close()
+    # The footfall is published a year a file, each described with its year.
+    footfall_parts = {r["path"] for r in package["resources"] if r["name"].startswith("footfall_2")}
+    assert footfall_parts == {f"footfall/footfall/{year}.csv" for year in years}
     history = next(r for r in package["resources"] if r["name"] == "espaces_history")
     field = next(f for f in history["schema"]["fields"] if f["name"] == "valid_from")
     assert field == {"name": "valid_from", "type": "date", "description": comment}
     assert history["schema"]["primaryKey"] == ["espace_id", "valid_from"]
-    footfall = next(r for r in package["resources"] if r["name"] == "footfall")
+    footfall = next(r for r in package["resources"] if r["name"] == f"footfall_{min(years)}")
     assert footfall["description"].startswith("DONNÉES SYNTHÉTIQUES")
     assert any(s["title"].startswith("SYNTHÉTIQUE") for s in package["sources"])
     assert {s["title"].split(" — ")[0] for s in package["sources"]} >= {

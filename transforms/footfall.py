@@ -287,9 +287,11 @@ def footfall_outliers(
         pl.col("requests").is_not_null() & pl.col("month").is_not_null()
     )
     # The median of the other n - 1 values of a series, for every row, without pairing each
-    # row with its series (n² rows): with the series sorted as s, removing the row of rank r
-    # shifts the values at and after r down by one, so the reduced list's middle positions
-    # p1 = (n - 2) // 2 and p2 = (n - 1) // 2 hold s[p] (p < r) or s[p + 1] (p ≥ r).
+    # row with its series (n² rows): with the series sorted as s, removing a value v shifts the
+    # values after it down by one, so the reduced list's middle positions p1 = (n - 2) // 2 and
+    # p2 = (n - 1) // 2 hold s[p] when v is above s[p] and s[p + 1] otherwise. Removing any copy
+    # of a repeated value leaves the same list, so comparing v with s[p1] and s[p2] is enough:
+    # no per-row rank is needed.
     series = ["espace_id", "partner_code"]
     middles = (
         base.group_by(series)
@@ -301,15 +303,13 @@ def footfall_outliers(
         )
         .drop("sorted")
     )
-    ranked = base.with_columns(
-        (pl.col("requests").rank("ordinal").over(series).cast(pl.Int64) - 1).alias("rank")
-    ).join(middles, on=series, how="inner", nulls_equal=True)
+    ranked = base.join(middles, on=series, how="inner", nulls_equal=True)
     p2 = (pl.col("n") - 1) // 2
-    first = pl.when(pl.col("p1") < pl.col("rank")).then(pl.col("s0")).otherwise(pl.col("s1"))
+    first = pl.when(pl.col("requests") > pl.col("s0")).then(pl.col("s0")).otherwise(pl.col("s1"))
     second = (
         pl.when(p2 == pl.col("p1"))
         .then(first)
-        .when(p2 < pl.col("rank"))
+        .when(pl.col("requests") > pl.col("s1"))
         .then(pl.col("s1"))
         .otherwise(pl.col("s2"))
     )

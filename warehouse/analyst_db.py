@@ -10,7 +10,10 @@ reader opens either the previous database or the new one, never half of one.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import os
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -19,6 +22,7 @@ from warehouse.archive import file_digest
 from warehouse.db import sql_text, statements, table_exists, transaction
 from warehouse.exports import sweep_orphans
 from warehouse.release_catalog import table_comment
+from warehouse.release_parts import Part, part_condition, table_parts
 from warehouse.release_registry import ANALYST_DATABASE, ANALYST_EXTRA_TABLES, DATASETS
 
 ALIAS = "analyst_build"
@@ -33,6 +37,13 @@ VIEWS = (
     "promise_tracker",
     "footfall_france_monthly",
 )
+PARTS_TABLE = "meta.table_parts"
+PARTS_COMMENT = (
+    "Empreinte du contenu de chaque table de cette base (par année pour les tables publiées "
+    "par année) : une publication ne recopie que ce qui a changé."
+)
+# Tables published a year a file are also updated here a year at a time.
+SPLIT_BY = {r.table: r.split_by for d in DATASETS for r in d.resources if r.split_by}
 PUBLICATIONS_COMMENT = (
     "Chargements publiés de l'entrepôt : source, date des données, fichier et empreinte "
     "sha256, lignes chargées, mises en quarantaine et avec avertissement, date de publication."
@@ -54,11 +65,34 @@ def _identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _target(table: str) -> str:
+    schema, _, name = table.partition(".")
+    return f"{ALIAS}.{_identifier(schema)}.{_identifier(name)}"
+
+
+def _source(table: str) -> str:
+    schema, _, name = table.partition(".")
+    return f"{_identifier(schema)}.{_identifier(name)}"
+
+
+def _signature(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """The table's shape as the analyst sees it: columns, types and descriptions."""
+    schema, _, name = table.partition(".")
+    columns = con.execute(
+        "select column_name, data_type, comment from duckdb_columns() "
+        "where database_name = current_database() and schema_name = ? and table_name = ? "
+        "order by column_index",
+        [schema, name],
+    ).fetchall()
+    text = json.dumps([table_comment(con, table), columns], ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def _copy_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
     schema, _, name = table.partition(".")
-    target = f"{ALIAS}.{_identifier(schema)}.{_identifier(name)}"
+    target = _target(table)
     con.execute(f"create schema if not exists {ALIAS}.{_identifier(schema)}")
-    con.execute(f"create table {target} as select * from {_identifier(schema)}.{_identifier(name)}")
+    con.execute(f"create or replace table {target} as select * from {_source(table)}")
     comment = table_comment(con, table)
     if comment:
         con.execute(f"comment on table {target} is {_literal(comment)}")
@@ -76,7 +110,7 @@ def _copy_publications(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"create schema if not exists {ALIAS}.meta")
     con.execute(
         f"""
-        create table {ALIAS}.meta.publications as
+        create or replace table {ALIAS}.meta.publications as
         select load_id, source, as_of, file_name, sha256, rows_loaded, rows_quarantined,
                rows_warned, finished_at as published_at
         from meta.loads where status = 'published' order by load_id
@@ -104,9 +138,89 @@ def _create_views(path: Path) -> list[str]:
     return created
 
 
-def build_analyst_database(con: duckdb.DuckDBPyConnection, exports_dir: Path) -> tuple[str, int]:
+def _held_parts(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, dict[str, str]]]:
+    """What the database being updated holds: per table, its signature and its parts'
+    fingerprints (empty for a database built before it recorded them)."""
+    schema, _, name = PARTS_TABLE.partition(".")
+    found = con.execute(
+        "select count(*) from duckdb_tables() "
+        "where database_name = ? and schema_name = ? and table_name = ?",
+        [ALIAS, schema, name],
+    ).fetchall()
+    if not found[0][0]:
+        return {}
+    rows = con.execute(
+        f"select table_name, signature, part, fingerprint from {ALIAS}.{PARTS_TABLE}"
+    ).fetchall()
+    held: dict[str, tuple[str, dict[str, str]]] = {}
+    for table, signature, part, fingerprint in rows:
+        held.setdefault(table, (signature, {}))[1][part] = fingerprint
+    return held
+
+
+def _bring_table(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    held: tuple[str, dict[str, str]] | None,
+    known: dict[str, list[Part]],
+) -> list[tuple[str, str, str, str]]:
+    """Make the copy of `table` the warehouse's: parts whose fingerprint changed are replaced
+    (a year of footfall, not ten), the whole table when its shape changed. Returns its rows
+    of the parts table."""
+    split_by = SPLIT_BY.get(table)
+    parts = table_parts(con, table, split_by, known)
+    signature = _signature(con, table)
+    current = {part.label: part.fingerprint for part in parts}
+    if held is None or held[0] != signature or split_by is None:
+        if held is None or held[0] != signature or held[1] != current:
+            _copy_table(con, table)
+    else:
+        target, source = _target(table), _source(table)
+        for part in parts:
+            if held[1].get(part.label) != part.fingerprint:
+                con.execute(f"delete from {target} where {part.condition}")
+                con.execute(f"insert into {target} select * from {source} where {part.condition}")
+        for label in held[1].keys() - current.keys():
+            con.execute(f"delete from {target} where {part_condition(split_by, label)}")
+    return [(table, signature, label, fingerprint) for label, fingerprint in current.items()]
+
+
+def _record_parts(con: duckdb.DuckDBPyConnection, rows: list[tuple[str, str, str, str]]) -> None:
+    con.execute(
+        f"create or replace table {ALIAS}.{PARTS_TABLE} "
+        "(table_name varchar, signature varchar, part varchar, fingerprint varchar)"
+    )
+    con.executemany(f"insert into {ALIAS}.{PARTS_TABLE} values (?, ?, ?, ?)", rows)
+    con.execute(f"comment on table {ALIAS}.{PARTS_TABLE} is {_literal(PARTS_COMMENT)}")
+
+
+COMPACT_FREE_SHARE = 0.25  # of the copy's blocks free: it is built again from nothing
+
+
+def _attach(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    # The oldest storage format DuckDB 1.0 and later read: analysts' clients vary.
+    con.execute(f"attach {_literal(str(path))} as {ALIAS} (storage_version {_literal(STORAGE)})")
+
+
+def _mostly_free(con: duckdb.DuckDBPyConnection) -> bool:
+    row = con.execute(
+        "select total_blocks, free_blocks from pragma_database_size() where database_name = ?",
+        [ALIAS],
+    ).fetchall()
+    return bool(row) and row[0][1] > COMPACT_FREE_SHARE * row[0][0]
+
+
+def build_analyst_database(
+    con: duckdb.DuckDBPyConnection,
+    exports_dir: Path,
+    update: bool = False,
+    known: dict[str, list[Part]] | None = None,
+) -> tuple[str, int]:
     """Write `exports/france_services.duckdb` from the warehouse `con`; return the sha256 and
-    size of the file written."""
+    size of the file written. With `update` (the file in place is the one the release
+    recorded), the new file starts as a copy of it and only what changed is copied again.
+    `known`: the tables' parts the release has already scanned."""
+    known = {} if known is None else known
     exports_dir.mkdir(parents=True, exist_ok=True)
     final = exports_dir / ANALYST_DATABASE
     prefix = f".{ANALYST_DATABASE}.tmp-"
@@ -116,16 +230,27 @@ def build_analyst_database(con: duckdb.DuckDBPyConnection, exports_dir: Path) ->
     temporary.unlink(missing_ok=True)
     wal.unlink(missing_ok=True)
     try:
-        # The oldest storage format DuckDB 1.0 and later read: analysts' clients vary.
-        con.execute(
-            f"attach {_literal(str(temporary))} as {ALIAS} (storage_version {_literal(STORAGE)})"
-        )
+        if update:
+            shutil.copyfile(final, temporary)
+        _attach(con, temporary)
+        if update and _mostly_free(con):
+            # Replaced years leave free blocks that later writes reuse; past a share of the
+            # file, a build from nothing compacts it.
+            con.execute(f"detach {ALIAS}")
+            temporary.unlink()
+            _attach(con, temporary)
         try:
             # One transaction: each statement on its own would commit (and sync) separately.
             with transaction(con):
-                for table in analyst_tables(con):
-                    _copy_table(con, table)
+                held = _held_parts(con)
+                tables = analyst_tables(con)
+                parts = []
+                for table in tables:
+                    parts += _bring_table(con, table, held.get(table), known)
+                for gone in held.keys() - set(tables):
+                    con.execute(f"drop table if exists {_target(gone)}")
                 _copy_publications(con)
+                _record_parts(con, parts)
             # Written here, so that a write error (a full disk) is reported as itself rather
             # than as a failed checkpoint at DETACH.
             con.execute(f"checkpoint {ALIAS}")

@@ -15,7 +15,7 @@ import duckdb
 from warehouse.archive import file_digest
 from warehouse.db import quoted_table
 
-_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 
 
 def _checked(name: str) -> str:
@@ -24,7 +24,7 @@ def _checked(name: str) -> str:
     return name
 
 
-def _csv_select(con: duckdb.DuckDBPyConnection, identifier: str) -> str:
+def _csv_select(con: duckdb.DuckDBPyConnection, identifier: str, condition: str) -> str:
     columns = con.execute(f"select * from {identifier} limit 0").description
     parts = []
     for column in columns:
@@ -40,7 +40,7 @@ def _csv_select(con: duckdb.DuckDBPyConnection, identifier: str) -> str:
             parts.append(f"round({quoted}, 6) as {quoted}")
         else:
             parts.append(quoted)
-    return f"select {', '.join(parts)} from {identifier}"
+    return f"select {', '.join(parts)} from {identifier}{condition}"
 
 
 def pid_alive(pid: int) -> bool:
@@ -75,15 +75,21 @@ def export_table_files(
     dataset_dir: Path,
     name: str,
     suffixes: tuple[str, ...] = (".parquet", ".csv"),
+    condition: str = "",
 ) -> list[tuple[Path, str, int]]:
     """Write `<dataset_dir>/<name><suffix>` from `table`, each atomically; return each file
     with the sha256 and size of the bytes written (hashed before the rename, so what is
     recorded is what this export wrote)."""
     identifier = quoted_table(con, table)
+    where = f" where {condition}" if condition else ""
     dataset_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for suffix in suffixes:
-        query = _csv_select(con, identifier) if suffix == ".csv" else f"select * from {identifier}"
+        query = (
+            _csv_select(con, identifier, where)
+            if suffix == ".csv"
+            else f"select * from {identifier}{where}"
+        )
         final = dataset_dir / f"{_checked(name)}{suffix}"
         sweep_orphans(dataset_dir, f".{name}{suffix}.tmp-")
         temporary = dataset_dir / f".{name}{suffix}.tmp-{os.getpid()}"

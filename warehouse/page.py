@@ -13,6 +13,9 @@ import duckdb
 from warehouse.page_map import draw_map
 from warehouse.page_promises import CSS as PROMISES_CSS
 from warehouse.page_promises import network_chart, tracker_section
+from warehouse.release_catalog import resource_description
+from warehouse.release_parts import resource_stems
+from warehouse.release_registry import Resource
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1e1e1e;
@@ -271,6 +274,16 @@ SELECT * FROM fs.promise_tracker;</code></pre>
 <p>Depuis ce dépôt : <code>fsdata sql "select * from network_size"</code>.</p></section>"""
 
 
+def _downloads(resource: Resource, stems: list[str]) -> str:
+    """CSV and Parquet links of a resource: one pair, or one pair a year."""
+    links = [
+        (f"{stem.rpartition('/')[2]} : " if resource.split_by is not None else "")
+        + f'<a href="{_e(stem)}.csv">CSV</a> · <a href="{_e(stem)}.parquet">Parquet</a>'
+        for stem in stems
+    ]
+    return "<br>".join(links)
+
+
 def render_page(
     con: duckdb.DuckDBPyConnection,
     exports_dir: Path,
@@ -289,12 +302,14 @@ def render_page(
 
     publications = source_publications(con)
     outcomes = validation_outcomes(con)
+    synthetic = is_synthetic(con)
     described = {r["path"]: r for r in package.get("resources", [])}
     docs_dir = validation_dir / "docs" if validation_dir is not None else None
     gx_index = gx_docs_index(validation_dir) if validation_dir is not None else None
     sections = []
     for dataset in DATASETS:
-        present = [r for r in dataset.resources if f"{dataset.name}/{r.name}.csv" in described]
+        files = {r.name: resource_stems(dataset, r, described) for r in dataset.resources}
+        present = [r for r in dataset.resources if files[r.name]]
         if not present:
             continue
         updates = [publications[s]["published_at"] for s in dataset.sources if s in publications]
@@ -314,12 +329,13 @@ def render_page(
             checks.append(f"<li>{_e(source)} : {label}</li>")
         badge = (
             ' <span class="synthetic">SYNTHETIC</span>'
-            if dataset.name == "footfall" and is_synthetic(con)
+            if dataset.name == "footfall" and synthetic
             else ""
         )
         items = []
         for resource in present:
-            meta = described[f"{dataset.name}/{resource.name}.csv"]
+            stems = files[resource.name]
+            meta = described[f"{stems[0]}.csv"]
             fields = "".join(
                 f"<tr><td><code>{_e(f['name'])}</code></td><td>{_e(f['type'])}</td>"
                 f"<td>{_e(f.get('description', ''))}</td></tr>"
@@ -328,12 +344,10 @@ def render_page(
             key = ", ".join(meta["schema"].get("primaryKey", [])) or "—"
             items.append(
                 f'<article class="resource" id="{_e(resource.name)}"><h3>{_e(resource.title)}</h3>'
-                f"<p>{_e(meta['description'])}</p><dl>"
+                f"<p>{_e(resource_description(con, dataset, resource, synthetic))}</p><dl>"
                 f"<dt>Lignes</dt><dd>{row_count(con, resource.table)}</dd>"
                 f"<dt>Clé primaire</dt><dd>{_e(key)}</dd>"
-                f"<dt>Télécharger</dt><dd>"
-                f'<a href="{_e(dataset.name)}/{_e(resource.name)}.csv">CSV</a> · '
-                f'<a href="{_e(dataset.name)}/{_e(resource.name)}.parquet">Parquet</a></dd></dl>'
+                f"<dt>Télécharger</dt><dd>{_downloads(resource, stems)}</dd></dl>"
                 "<details><summary>Schéma</summary><table><tr><th>colonne</th><th>type</th>"
                 f"<th>description</th></tr>{fields}</table></details></article>"
             )

@@ -20,7 +20,7 @@ reported and never certified. A run that publishes nothing on an intact release 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -59,10 +59,12 @@ from warehouse.release_files import (
     forget_files,
     read_records,
     record_files,
+    stamped,
     verify_release,
     write_if_changed,
     write_recorded,
 )
+from warehouse.release_parts import Part, part_stem, resource_of, resource_stems, table_parts
 from warehouse.release_registry import (
     ANALYST_DATABASE,
     DATASET_BY_NAME,
@@ -104,6 +106,9 @@ class ReleaseReport:
     written: list[Path] = field(default_factory=list)  # files whose bytes were written
     repaired: list[str] = field(default_factory=list)  # "path (why)"
     unlisted: list[str] = field(default_factory=list)  # files the release did not write
+    # Files the release wrote that it no longer produces (a year gone, a table dropped):
+    # removed once SHA256SUMS no longer lists them.
+    retired: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         return [f"release: repaired {item}" for item in self.repaired] + [
@@ -150,29 +155,15 @@ def _export_dataset(
     fresh: bool,
     records: dict[str, FileRecord],
     report: ReleaseReport,
+    known: dict[str, list[Part]],
 ) -> None:
-    folder = exports_dir / dataset.name
     written: list[FileRecord] = []
     for resource in dataset.resources:
-        if not table_exists(con, resource.table):
-            continue
-        suffixes = []
-        for suffix in (".parquet", ".csv"):
-            relative = f"{dataset.name}/{resource.name}{suffix}"
-            write, why = _why(exports_dir, records.get(relative), generation, fresh)
-            if write:
-                suffixes.append(suffix)
-                if why:
-                    report.repaired.append(f"{relative} ({why})")
-        if not suffixes:
-            continue
-        rows = row_count(con, resource.table)
-        for path, sha256, size in export_table_files(
-            con, resource.table, folder, resource.name, tuple(suffixes)
-        ):
-            relative = path.relative_to(exports_dir).as_posix()
-            written.append(FileRecord(relative, sha256, size, rows, generation))
-            report.written.append(path)
+        if table_exists(con, resource.table):
+            written += _export_resource(
+                con, exports_dir, dataset, resource, generation, fresh, records, report, known
+            )
+    folder = exports_dir / dataset.name
     if dataset.extra is not None:
         relative = f"{dataset.name}/README.txt"
         before = records.get(relative)
@@ -184,11 +175,74 @@ def _export_dataset(
             if problem and not fresh:
                 report.repaired.append(f"{relative} ({problem})")
             report.written.append(path)
-        written.append(FileRecord(relative, sha256, path.stat().st_size, None, generation))
+        record = FileRecord(relative, sha256, path.stat().st_size, None, generation)
+        written.append(stamped(exports_dir, record))
     # Recorded right after the files are in place: a run killed in between leaves a file
     # that differs from its record, and the next run writes it again.
     record_files(con, written)
     records.update({r.path: r for r in written})
+
+
+def _export_resource(
+    con: duckdb.DuckDBPyConnection,
+    exports_dir: Path,
+    dataset: Dataset,
+    resource: Resource,
+    generation: int,
+    fresh: bool,
+    records: dict[str, FileRecord],
+    report: ReleaseReport,
+    known: dict[str, list[Part]],
+) -> list[FileRecord]:
+    """Write the resource's files whose part changed (its fingerprint) or that differ on disk;
+    the others keep their bytes and get this generation. Files of parts gone are removed."""
+    suffixes = (".parquet", ".csv")
+    stems = resource_stems(dataset, resource, records)
+    held = [records[f"{stem}{suffix}"] for stem in stems for suffix in suffixes
+            if f"{stem}{suffix}" in records]  # fmt: skip
+    if (
+        held
+        and len(held) == 2 * len(stems)
+        and all(r.generation == generation for r in held)
+        and not any(disk_problem(exports_dir, r) for r in held)
+    ):
+        return []  # nothing published since these files were written, and they are intact
+    written: list[FileRecord] = []
+    parts = table_parts(con, resource.table, resource.split_by, known)
+    for part in parts:
+        stem = part_stem(dataset, resource, part)
+        due = []
+        for suffix in suffixes:
+            relative = f"{stem}{suffix}"
+            record = records.get(relative)
+            problem = disk_problem(exports_dir, record) if record is not None else "missing"
+            if record is None or record.fingerprint != part.fingerprint:
+                due.append(suffix)
+                # (a record without a fingerprint predates them: not a repair)
+                if record is not None and record.fingerprint is not None and not fresh:
+                    report.repaired.append(f"{relative} ({BEHIND})")
+            elif problem is not None:
+                due.append(suffix)
+                report.repaired.append(f"{relative} ({problem})")
+            elif record.generation != generation:
+                written.append(replace(record, generation=generation))
+        if not due:
+            continue
+        folder, _, name = (exports_dir / stem).as_posix().rpartition("/")
+        for path, sha256, size in export_table_files(
+            con, resource.table, Path(folder), name, tuple(due), part.condition
+        ):
+            relative = path.relative_to(exports_dir).as_posix()
+            record = FileRecord(relative, sha256, size, part.rows, generation, part.fingerprint)
+            written.append(stamped(exports_dir, record))
+            report.written.append(path)
+    kept = {part_stem(dataset, resource, part) for part in parts}
+    gone = [f"{stem}{suffix}" for stem in stems if stem not in kept for suffix in suffixes]
+    forget_files(con, gone)
+    for path in gone:
+        records.pop(path, None)
+    report.retired += gone
+    return written
 
 
 def _published(
@@ -211,8 +265,8 @@ def _deltas(
         dataset = DATASET_BY_NAME[name]
         for resource in dataset.resources:
             if table_exists(con, resource.table):
-                record = records.get(f"{dataset.name}/{resource.name}.parquet")
-                before = record.rows if record is not None else None
+                stems = resource_stems(dataset, resource, records)
+                before = sum(records[f"{s}.csv"].rows or 0 for s in stems) if stems else None
                 deltas[f"{dataset.name}/{resource.name}"] = (before, row_count(con, resource.table))
     return deltas
 
@@ -283,6 +337,7 @@ def _publish_release(
         load_id = entry.get("load_id") or _last_published(con, source)
         add_entry(con, source, load_id, changelog_entry(entry, deltas, datetime.now(UTC)))
     current = generations(con)
+    known: dict[str, list[Part]] = {}
     for dataset in DATASETS:
         if dataset.name in current and _published(con, dataset, records):
             _export_dataset(
@@ -293,13 +348,16 @@ def _publish_release(
                 dataset.name in fresh,
                 records,
                 report,
+                known,
             )
     if current:
         newest = max(current.values())
-        write, why = _why(exports_dir, records.get(ANALYST_DATABASE), newest, published)
+        held = records.get(ANALYST_DATABASE)
+        write, why = _why(exports_dir, held, newest, published)
         if write:
-            sha256, size = build_analyst_database(con, exports_dir)
-            record = FileRecord(ANALYST_DATABASE, sha256, size, None, newest)
+            intact = held is not None and disk_problem(exports_dir, held) is None
+            sha256, size = build_analyst_database(con, exports_dir, intact, known)
+            record = stamped(exports_dir, FileRecord(ANALYST_DATABASE, sha256, size, None, newest))
             record_files(con, [record])
             records[ANALYST_DATABASE] = record
             report.written.append(exports_dir / ANALYST_DATABASE)
@@ -329,9 +387,11 @@ def _write_release_files(
 
         build_docs(con, validation_dir)
     produced = {path for path in records if _still_produced(con, path)}
-    forget_files(con, sorted(set(records) - produced))
-    for path in set(records) - produced:
+    retired = sorted(set(records) - produced)
+    forget_files(con, retired)
+    for path in retired:
         del records[path]
+    report.retired += retired
     contents: list[tuple[str, str]] = []
     changelog = changelog_text(con)
     if changelog is not None:
@@ -342,6 +402,9 @@ def _write_release_files(
     for name, text in contents:
         _write_generated(con, exports_dir, name, text, records, report)
     _write_generated(con, exports_dir, CHECKSUMS, checksums_text(records), records, report)
+    for path in report.retired:
+        if path not in records:
+            (exports_dir / path).unlink(missing_ok=True)
     report.unlisted = [name for name in folder_files(exports_dir) if name not in records]
 
 
@@ -375,8 +438,8 @@ def _still_produced(con: duckdb.DuckDBPyConnection, path: str) -> bool:
         return False
     if file_name == "README.txt":
         return dataset.extra is not None
-    stem, _, _ = file_name.rpartition(".")
-    return any(r.name == stem and table_exists(con, r.table) for r in dataset.resources)
+    found = resource_of(path)
+    return found is not None and table_exists(con, found[1].table)
 
 
 def write_release_files(

@@ -11,6 +11,7 @@ import duckdb
 
 from warehouse.db import fetch_first, table_exists
 from warehouse.release_files import FileRecord
+from warehouse.release_parts import resource_stems
 from warehouse.release_registry import (
     ANALYST_DATABASE,
     ANALYST_DESCRIPTION,
@@ -18,6 +19,7 @@ from warehouse.release_registry import (
     LICENSE,
     SOURCE_INFO,
     SYNTHETIC_WARNING,
+    Dataset,
     Resource,
 )
 
@@ -168,6 +170,22 @@ def _iso(value: Any) -> str | None:
     return str(value)
 
 
+def resource_description(
+    con: duckdb.DuckDBPyConnection, dataset: Dataset, resource: Resource, synthetic: bool
+) -> str:
+    """The table's description (its COMMENT ON), the synthetic warning first where it applies,
+    and, for a table published a year a file, how its files are laid out."""
+    description = table_comment(con, resource.table)
+    if dataset.name == "footfall" and synthetic:
+        description = f"{SYNTHETIC_WARNING} {description}"
+    if resource.split_by is not None:
+        description += (
+            f" Un fichier par année ({resource.split_by}) : "
+            f"{dataset.name}/{resource.name}/<année>.csv et .parquet."
+        )
+    return description
+
+
 def datapackage(con: duckdb.DuckDBPyConnection, recorded: dict[str, FileRecord]) -> dict[str, Any]:
     """The package of what the release holds: sizes and hashes are the recorded ones (what the
     release wrote), never read back from the folder."""
@@ -176,28 +194,31 @@ def datapackage(con: duckdb.DuckDBPyConnection, recorded: dict[str, FileRecord])
     resources = []
     for dataset in DATASETS:
         for resource in dataset.resources:
-            path = f"{dataset.name}/{resource.name}.csv"
-            record = recorded.get(path)
-            if record is None or not table_exists(con, resource.table):
+            stems = resource_stems(dataset, resource, recorded)
+            if not stems or not table_exists(con, resource.table):
                 continue
-            description = table_comment(con, resource.table)
-            if dataset.name == "footfall" and synthetic:
-                description = f"{SYNTHETIC_WARNING} {description}"
-            resources.append(
-                {
-                    "name": resource.name,
-                    "title": f"{dataset.title} — {resource.title}",
-                    "description": description
-                    + f" Aussi en Parquet (zstd) : {dataset.name}/{resource.name}.parquet.",
-                    "path": path,
-                    "format": "csv",
-                    "mediatype": "text/csv",
-                    "encoding": "utf-8",
-                    "bytes": record.bytes,
-                    "hash": f"sha256:{record.sha256}",
-                    "schema": table_schema(con, resource),
-                }
-            )
+            description = resource_description(con, dataset, resource, synthetic)
+            schema = table_schema(con, resource)
+            for stem in stems:
+                record = recorded[f"{stem}.csv"]
+                year = stem.rpartition("/")[2] if resource.split_by is not None else ""
+                resources.append(
+                    {
+                        "name": f"{resource.name}_{year}" if year else resource.name,
+                        "title": f"{dataset.title} — {resource.title}"
+                        + (f" ({year})" if year else ""),
+                        "description": description
+                        + (f" Année {year}." if year else "")
+                        + f" Aussi en Parquet (zstd) : {stem}.parquet.",
+                        "path": f"{stem}.csv",
+                        "format": "csv",
+                        "mediatype": "text/csv",
+                        "encoding": "utf-8",
+                        "bytes": record.bytes,
+                        "hash": f"sha256:{record.sha256}",
+                        "schema": schema,
+                    }
+                )
     analyst = recorded.get(ANALYST_DATABASE)
     if analyst is not None:
         # A non-tabular resource: Frictionless checks its size and hash, not its content.

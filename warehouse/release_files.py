@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 import duckdb
@@ -31,13 +31,21 @@ class FileRecord:
     path: str  # relative to exports/, POSIX separators
     sha256: str
     bytes: int
-    rows: int | None = None  # data files: rows of the exported table
+    rows: int | None = None  # data files: rows of the exported table (or year of it)
     generation: int | None = None  # data files: the last published load they reflect
+    fingerprint: str | None = None  # data files: the content exported (release_parts)
+    mtime_ns: int | None = None  # the file's modification time when recorded
+
+
+def stamped(exports_dir: Path, record: FileRecord) -> FileRecord:
+    """The record with the modification time of its file as it is on disk now."""
+    return replace(record, mtime_ns=(exports_dir / record.path).stat().st_mtime_ns)
 
 
 def read_records(con: duckdb.DuckDBPyConnection) -> dict[str, FileRecord]:
     rows = con.execute(
-        "select path, sha256, bytes, rows, generation from meta.release_files order by path"
+        "select path, sha256, bytes, rows, generation, fingerprint, mtime_ns "
+        "from meta.release_files order by path"
     ).fetchall()
     return {row[0]: FileRecord(*row) for row in rows}
 
@@ -48,10 +56,13 @@ def record_files(con: duckdb.DuckDBPyConnection, records: list[FileRecord]) -> N
     con.executemany(
         """
         insert or replace into meta.release_files (path, sha256, bytes, rows, generation,
-                                                  written_at)
-        values (?, ?, ?, ?, ?, current_timestamp)
+                                                  written_at, fingerprint, mtime_ns)
+        values (?, ?, ?, ?, ?, current_timestamp, ?, ?)
         """,
-        [(r.path, r.sha256, r.bytes, r.rows, r.generation) for r in records],
+        [
+            (r.path, r.sha256, r.bytes, r.rows, r.generation, r.fingerprint, r.mtime_ns)
+            for r in records
+        ],
     )
 
 
@@ -79,15 +90,23 @@ def write_recorded(exports_dir: Path, relative: str, content: str) -> tuple[File
     """Write a generated text file of the release; its record is the hash of these bytes."""
     data = content.encode("utf-8")
     changed = write_if_changed(exports_dir / relative, data)
-    return FileRecord(relative, hashlib.sha256(data).hexdigest(), len(data)), changed
+    record = FileRecord(relative, hashlib.sha256(data).hexdigest(), len(data))
+    return stamped(exports_dir, record), changed
 
 
 def disk_problem(exports_dir: Path, record: FileRecord) -> str | None:
-    """Why the file on disk is not the one recorded, or None when it is."""
+    """Why the file on disk is not the one recorded, or None when it is. A file whose size and
+    modification time are the recorded ones is not read again (every run checks every file;
+    `fsdata verify` reads them all)."""
     path = exports_dir / record.path
     if not path.is_file():
         return "missing"
-    if path.stat().st_size != record.bytes or sha256_of(path) != record.sha256:
+    status = path.stat()
+    if status.st_size != record.bytes:
+        return "changed on disk"
+    if record.mtime_ns is not None and status.st_mtime_ns == record.mtime_ns:
+        return None
+    if sha256_of(path) != record.sha256:
         return "changed on disk"
     return None
 

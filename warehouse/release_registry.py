@@ -17,6 +17,9 @@ class Resource:
     table: str  # warehouse table
     primary_key: tuple[str, ...]  # empty when no column set is unique and never null
     title: str
+    # A date column: the table is published a year a file (`<dataset>/<name>/<year>.csv`), so
+    # that a publication rewrites the years it changed, not the whole history.
+    split_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -157,8 +160,20 @@ DATASETS: tuple[Dataset, ...] = (
         "Fréquentation des espaces",
         ("footfall",),
         (
-            Resource("footfall", "core.footfall", ("load_id", "source_row"), "Fréquentation"),
-            Resource("footfall_monthly", "marts.footfall_monthly", (), "Fréquentation mensuelle"),
+            Resource(
+                "footfall",
+                "core.footfall",
+                ("load_id", "source_row"),
+                "Fréquentation",
+                split_by="month",
+            ),
+            Resource(
+                "footfall_monthly",
+                "marts.footfall_monthly",
+                (),
+                "Fréquentation mensuelle",
+                split_by="month",
+            ),
             Resource(
                 "footfall_espace_ranking",
                 "marts.footfall_espace_ranking",

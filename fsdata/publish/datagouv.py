@@ -29,6 +29,7 @@ import json
 import os
 import time
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
@@ -68,8 +69,9 @@ TEXT_FORMATS = ("md", "txt", "")
 
 def upload_name(f: ReleaseFile, allowed: set[str] | None) -> str | None:
     """The name to upload `f` under, given the extensions data.gouv.fr accepts (None: unknown,
-    the file's own name); None when it accepts no form of this file."""
-    name = f.local.name
+    the file's own name); None when it accepts no form of this file. A file of a table
+    published a year a file is named after its table and year (`footfall_2026.csv`)."""
+    name = "_".join(PurePosixPath(f.path).parts[1:]) or f.local.name
     extension = name.rsplit(".", 1)[1].lower() if "." in name else ""
     if allowed is None or extension in allowed:
         return name

@@ -1,9 +1,10 @@
 -- Recompute marts.footfall_monthly for the months from $from_date's month to $until (excluded):
 -- the months before did not change (a feed replaces whole espace-months; an espace snapshot of
 -- day D changes only the months ending on or after D). A month's rolling 12-month sums and
--- year-ago figures read the 12 months before it, so those are read, not rewritten. Run a year
--- at a time by warehouse.footfall.refresh_monthly, so that a first load of ten years needs
--- the memory of one year.
+-- year-ago figures need the 12 months before it: those are read from the mart itself (its rows
+-- for months before $from_date are final), so a month's refresh reads that month's figures,
+-- whatever the history. Run a year at a time by warehouse.footfall.refresh_monthly, so that a
+-- first load of ten years needs the memory of one year.
 delete from marts.footfall_monthly
 where month >= date_trunc('month', $from_date::date) and month < $until::date;
 
@@ -15,9 +16,8 @@ with bounds as (
 ),
 
 figures as (
-    -- the 12 months before the first refreshed month feed its rolling sums and year-ago figures
     select footfall.* from core.footfall as footfall, bounds
-    where footfall.month >= bounds.first_read and footfall.month < $until::date
+    where footfall.month >= bounds.first_month and footfall.month < $until::date
 ),
 
 espace_months as (
@@ -125,7 +125,40 @@ levels as (
     group by month, partner_code
 ),
 
-rates as (
+-- The series over the refreshed months and the 12 before them (as the mart has them), for the
+-- rolling sums and the year-ago figures.
+series as (
+    select month, level, code, partner_code, requests, resolved
+    from levels
+    union all
+    select history.month, history.level, history.code, history.partner, history.requests,
+        history.resolved
+    from marts.footfall_monthly as history, bounds
+    where history.month >= bounds.first_read and history.month < bounds.first_month
+),
+
+-- A month's rolling sums: its series' rows of the 12 months ending with it (a join of the
+-- refreshed rows only, not a window over every row read).
+rolling as (
+    select
+        current_month.month,
+        current_month.level,
+        current_month.code,
+        current_month.partner_code,
+        count(*) as months_in_rolling_12m,
+        sum(window_rows.requests) as requests_sum_12m,
+        sum(window_rows.resolved) as resolved_sum_12m
+    from levels as current_month
+    inner join series as window_rows
+        on window_rows.level = current_month.level
+        and window_rows.code is not distinct from current_month.code
+        and window_rows.partner_code is not distinct from current_month.partner_code
+        and window_rows.month > (current_month.month - interval 12 month)::date
+        and window_rows.month <= current_month.month
+    group by all
+),
+
+with_previous as (
     select
         levels.*,
         100.0 * levels.resolved / nullif(levels.requests_resolved_counted, 0)
@@ -133,29 +166,23 @@ rates as (
         population.population,
         1000.0 * levels.requests / nullif(population.population, 0)
             as requests_per_1000_inhabitants,
-        count(*) over rolling as months_in_rolling_12m,
-        sum(levels.requests) over rolling as requests_sum_12m,
-        sum(levels.resolved) over rolling as resolved_sum_12m
+        rolling.months_in_rolling_12m,
+        rolling.requests_sum_12m,
+        rolling.resolved_sum_12m,
+        previous.requests as requests_previous_year
     from levels
+    inner join rolling
+        on rolling.level = levels.level
+        and rolling.code is not distinct from levels.code
+        and rolling.partner_code is not distinct from levels.partner_code
+        and rolling.month = levels.month
     left join staging.footfall_population as population
         on population.level = levels.level and population.code = levels.code
-    window rolling as (
-        partition by levels.level, levels.code, levels.partner_code
-        order by levels.month
-        range between interval 11 month preceding and current row
-    )
-),
-
-with_previous as (
-    select
-        rates.*,
-        previous.requests as requests_previous_year
-    from rates
-    left join rates as previous
-        on previous.level = rates.level
-        and previous.code is not distinct from rates.code
-        and previous.partner_code is not distinct from rates.partner_code
-        and previous.month = (rates.month - interval 12 month)::date
+    left join series as previous
+        on previous.level = levels.level
+        and previous.code is not distinct from levels.code
+        and previous.partner_code is not distinct from levels.partner_code
+        and previous.month = (levels.month - interval 12 month)::date
 )
 
 select
@@ -178,8 +205,7 @@ select
     100.0 * (requests - requests_previous_year) / nullif(requests_previous_year, 0)
         as requests_yoy_change,
     is_synthetic
-from with_previous, bounds
-where with_previous.month >= bounds.first_month
+from with_previous
 order by
     month,
     case level when 'france' then 0 when 'region' then 1 when 'departement' then 2 else 3 end,
