@@ -654,3 +654,20 @@ def test_a_publication_sends_the_release_when_the_settings_say_so(
     s3[0].faults.reset()
     assert espaces(home=str(home), file=str(sample), as_of="2024-08-01")["status"] == "unchanged"
     assert s3[0].writes() == []
+
+
+def test_a_year_file_is_uploaded_under_its_table_and_year(tmp_path: Path) -> None:
+    """Two tables published a year a file both have a `2026.csv`: each is sent to data.gouv.fr
+    under its table's name and year, a file of the release's top level under its own name."""
+    from dataclasses import replace
+
+    from fsdata.publish.datagouv import upload_name
+    from fsdata.publish.release import ReleaseFile
+
+    year = ReleaseFile("footfall/footfall_monthly/2026.csv", tmp_path / "2026.csv", "0" * 64,
+                       "0" * 40, "", 0, "title", "", "csv", "main")  # fmt: skip
+    assert upload_name(year, {"csv"}) == "footfall_monthly_2026.csv"
+    table = replace(year, path="espaces/espaces_current.csv", local=tmp_path / "x.csv")
+    assert upload_name(table, {"csv"}) == "espaces_current.csv"
+    sums = replace(year, path="SHA256SUMS", local=tmp_path / "SHA256SUMS", format="")
+    assert upload_name(sums, {"csv", "txt"}) == "SHA256SUMS.txt"

@@ -19,8 +19,10 @@ import pytest
 
 from flows.espaces import espaces
 from fsdata.config import sample_path
+from warehouse.archive import sha256_of
 from warehouse.db import connect
 from warehouse.release import ReleaseFailed, publish
+from warehouse.release_files import FileRecord, record_files
 
 LISTING = sample_path("espaces", "liste-fs-20240801.csv")
 FIRST = sample_path("espaces", "liste-fs-20231201.csv")
@@ -72,8 +74,6 @@ def assert_release_is_the_warehouse(home: Path) -> None:
         ).fetchall()[0][0]
     finally:
         con.close()
-    from warehouse.archive import sha256_of
-
     for path, digest, size in recorded:
         assert sha256_of(exports / path) == digest, path
         assert (exports / path).stat().st_size == size, path
@@ -107,6 +107,30 @@ def test_a_release_that_failed_after_the_commit_is_repaired_by_the_rerun(
     said = "".join(capsys.readouterr()) + caplog.text
     assert "release: repaired espaces/espaces_current.csv (behind the warehouse" in said
     assert "release: repaired france_services.duckdb (behind the warehouse" in said
+    assert_release_is_the_warehouse(home)
+
+
+def test_a_file_the_release_no_longer_produces_is_removed_and_a_stranger_kept(
+    prefect_server: None, home: Path
+) -> None:
+    """A file the release wrote under an earlier layout (a table since split by year, say) is
+    forgotten and removed; a file it never wrote is reported and left alone."""
+    ingest(home, FIRST, "2023-12-01")
+    exports = home / "exports"
+    retired = exports / "espaces" / "espaces_history_2019.csv"
+    retired.write_text("an earlier layout\n")
+    stranger = exports / "notes.txt"
+    stranger.write_text("an operator's note\n")
+    size = retired.stat().st_size
+    record = FileRecord(retired.relative_to(exports).as_posix(), sha256_of(retired), size, 1, 1)
+    with connect(home / "warehouse.duckdb") as con:
+        record_files(con, [record])
+    ingest(home, LISTING, "2024-08-01")
+    assert not retired.exists()
+    assert stranger.read_text() == "an operator's note\n"
+    assert "espaces_history_2019" not in (exports / "SHA256SUMS").read_text()
+    assert fsdata("verify", "--home", str(home)).returncode == 2  # the stranger is not listed
+    stranger.unlink()
     assert_release_is_the_warehouse(home)
 
 
