@@ -8,13 +8,16 @@ from datetime import date
 from pathlib import Path
 from types import ModuleType
 
+import duckdb
 import polars as pl
 import pytest
 
 from expectations.runner import refusal, validate
 from transforms.errors import SourceFormatError
-from transforms.footfall import CHECK_COLUMNS, footfall_outliers, read_footfall
+from transforms.footfall import CHECK_COLUMNS, read_footfall
 from transforms.partners import default_partner_catalogue
+from warehouse.db import registered
+from warehouse.footfall import series_outliers
 
 TODAY = date(2024, 11, 15)
 SAMPLES = Path(__file__).resolve().parents[1] / "fsdata" / "samples" / "footfall"
@@ -283,6 +286,12 @@ def test_suite_blocks_a_frame_missing_a_required_column(
 # --- outliers -------------------------------------------------------------------------------
 
 
+def series_outliers_of(frame: pl.DataFrame, **rule: float) -> pl.DataFrame:
+    """The warehouse's outlier rule on a frame of figures (in a DuckDB of its own)."""
+    with duckdb.connect() as con, registered(con, "history", frame):
+        return series_outliers(con, "select * from history", **rule)
+
+
 def history(rows: list[tuple[str, str, str | None, int]]) -> pl.DataFrame:
     return pl.DataFrame(
         {
@@ -308,7 +317,7 @@ def test_outlier_is_ten_times_the_espace_median() -> None:
     rows += [("2", m, None, v) for m, v in zip(months, [300, 310, 290, 2999, 305, 0], strict=True)]
     # 9.9× its median: not flagged; a partner series is judged on its own
     rows += [("1", m, "CNAF", v) for m, v in zip(months, [50, 60, 55, 58, 52, 600], strict=True)]
-    result = footfall_outliers(history(rows))
+    result = series_outliers_of(history(rows))
     assert result.columns == ["espace_id", "month", "partner_code", "requests", "median_requests"]
     assert result.rows() == [
         ("1", date(2024, 4, 1), None, 3000, 300.0),
@@ -321,8 +330,8 @@ def test_outliers_need_enough_other_months() -> None:
         ("1", "2024-01", None, 10),
         ("1", "2024-02", None, 200),
     ]
-    assert footfall_outliers(history(rows)).height == 0
-    assert footfall_outliers(history(rows), min_other_months=1).height == 1
+    assert series_outliers_of(history(rows)).height == 0
+    assert series_outliers_of(history(rows), min_other_months=1).height == 1
 
 
 def test_outlier_medians_match_a_brute_force_count() -> None:
@@ -343,7 +352,7 @@ def test_outlier_medians_match_a_brute_force_count() -> None:
         median = float(statistics.median(others))
         if median > 0:
             expected[(espace_id, month, partner)] = median
-    result = footfall_outliers(history(rows), factor=0.0, min_other_months=1)
+    result = series_outliers_of(history(rows), factor=0.0, min_other_months=1)
     got = {
         (espace_id, f"{month:%Y-%m}", partner): median
         for espace_id, month, partner, _, median in result.rows()
@@ -389,7 +398,7 @@ def test_demo_feed_passes_the_suite_and_has_its_planted_faults(aliases: pl.DataF
     assert 150 <= typical["requests"].median() <= 450
     share = typical["resolved"].sum() / typical["requests"].sum()
     assert 0.78 <= share <= 0.87
-    outliers = footfall_outliers(frame)
+    outliers = series_outliers_of(frame)
     assert outliers.select("espace_id", "month", "partner_code").rows() == [
         ("5", date(2024, 3, 1), None)
     ]

@@ -18,7 +18,6 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from transforms.footfall import footfall_outliers
 from transforms.partners import default_reference_dir
 from warehouse.db import fetch_first, insert_frame, record_quarantine, registered, run_model
 from warehouse.partners import frame_of
@@ -160,39 +159,88 @@ def publish_feed(
     )
 
 
-ESPACES_PER_OUTLIER_STEP = 1_000
+def series_outliers(
+    con: duckdb.DuckDBPyConnection,
+    figures: str,
+    factor: float = 10.0,
+    min_other_months: int = 3,
+) -> pl.DataFrame:
+    """Rows whose `requests` is at least `factor` × the median of the same series' other months.
 
+    A series is one espace and one partner_code (null partner = all partners, its own series).
+    The median is taken over the series' other months only; it needs at least
+    `min_other_months` of them and must be above zero, otherwise the row is not judged.
+    `figures` is a query named in code giving `espace_id`, `month`, `partner_code`, `requests`,
+    one row per series and month (as in core.footfall); the result has those columns plus
+    `median_requests` (Float64), sorted by espace_id, month, partner_code (nulls first).
 
-def _empty_history(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    return frame_of(
-        con, "select espace_id, month, partner_code, requests from core.footfall limit 0"
-    )
+    The median of the other n - 1 values of a row, without pairing each row with its series
+    (n² rows): with the series sorted as s, removing a value v shifts the values after it down
+    by one, so the reduced list's middle positions p1 = (n - 2) // 2 and p2 = (n - 1) // 2 hold
+    s[p] when v is above s[p] and s[p + 1] otherwise. Removing any copy of a repeated value
+    leaves the same list, so comparing v with s[p1] and s[p2] is enough: no per-row rank.
+    """
+    query = f"""
+        with base as (
+            select espace_id, month, partner_code, requests from ({figures})
+            where requests is not null and month is not null
+        ),
+        middles as (
+            select espace_id, partner_code, n, p1, p2,
+                sorted[p1 + 1] as s0, sorted[p1 + 2] as s1, sorted[p1 + 3] as s2
+            from (
+                select espace_id, partner_code, count(*) as n,
+                    (count(*) - 2) // 2 as p1, (count(*) - 1) // 2 as p2,
+                    list_sort(list(requests)) as sorted
+                from base group by espace_id, partner_code
+            )
+        ),
+        judged as (
+            select base.*, middles.n - 1 as other_months,
+                case when base.requests > middles.s0 then middles.s0 else middles.s1 end
+                    as first_middle,
+                case when base.requests > middles.s1 then middles.s1 else middles.s2 end
+                    as second_middle,
+                middles.p1 = middles.p2 as odd_rest
+            from base
+            inner join middles
+                on middles.espace_id = base.espace_id
+                and middles.partner_code is not distinct from base.partner_code
+        ),
+        medians as (
+            select espace_id, month, partner_code, requests, other_months,
+                (first_middle + case when odd_rest then first_middle else second_middle end)
+                    / 2.0 as median_requests
+            from judged
+        )
+        select espace_id, month, partner_code, requests, median_requests::double
+            as median_requests
+        from medians
+        where other_months >= $min_other_months and median_requests > 0
+            and requests >= $factor * median_requests
+        order by espace_id, month, partner_code nulls first
+    """
+    parameters = {"factor": factor, "min_other_months": min_other_months}
+    frame = pl.from_arrow(con.sql(query, params=parameters).to_arrow_table())
+    assert isinstance(frame, pl.DataFrame)
+    return frame
 
 
 def flag_outliers(con: duckdb.DuckDBPyConnection, series: pl.DataFrame) -> pl.DataFrame:
     """Mark every figure of `series` (espace_id, partner_code) at least 10× its series' median
     of other months (flagged, kept). A series' median reads that series only: a feed changes
     the flags of the series it carries, so the others are neither read nor written."""
-    # A bounded number of espaces at a time: a first load of ten years touches every series,
-    # and the median computation holds several copies of what it reads.
-    espaces = series["espace_id"].unique().sort()
-    found = []
-    for start in range(0, espaces.len(), ESPACES_PER_OUTLIER_STEP):
-        chunk = espaces.slice(start, ESPACES_PER_OUTLIER_STEP)
-        with registered(con, "touched_series", series.filter(pl.col("espace_id").is_in(chunk))):
-            history = frame_of(
-                con,
-                """
-                select figures.espace_id, figures.month, figures.partner_code, figures.requests
-                from core.footfall as figures
-                semi join touched_series as touched
-                    on touched.espace_id = figures.espace_id
-                    and touched.partner_code is not distinct from figures.partner_code
-                """,
-            )
-        found.append(footfall_outliers(history))
-        del history
-    outliers = pl.concat(found) if found else footfall_outliers(_empty_history(con))
+    with registered(con, "touched_series", series):
+        outliers = series_outliers(
+            con,
+            """
+            select figures.espace_id, figures.month, figures.partner_code, figures.requests
+            from core.footfall as figures
+            semi join touched_series as touched
+                on touched.espace_id = figures.espace_id
+                and touched.partner_code is not distinct from figures.partner_code
+            """,
+        )
     # Only the rows whose flag changes are written: updating every row of a large table in
     # the load's transaction costs gigabytes of undo buffers.
     with (
