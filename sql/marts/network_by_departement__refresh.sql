@@ -14,8 +14,11 @@ with snapshots as (
     where as_of >= $from_date
 ),
 
+-- The versions open on or after $from_date: also every version an opening, closure or change
+-- from that date is compared with (the one a new version follows ended on its first day, the
+-- one a closed version is followed by started on its last), so nothing else is read.
 versions as (
-    select *
+    select espace_id, valid_from, valid_to, insee_dep, type, format
     from core.espaces
     where valid_to is null or valid_to >= $from_date
 ),
@@ -46,7 +49,7 @@ openings as (
     from versions
     where versions.valid_from >= $from_date
         and not exists (
-            select 1 from core.espaces as previous
+            select 1 from versions as previous
             where previous.espace_id = versions.espace_id
                 and previous.valid_to = versions.valid_from
         )
@@ -58,7 +61,7 @@ closures as (
     from versions
     where versions.valid_to is not null
         and not exists (
-            select 1 from core.espaces as following
+            select 1 from versions as following
             where following.espace_id = versions.espace_id
                 and following.valid_from = versions.valid_to
         )
@@ -70,7 +73,7 @@ changes as (
     from versions
     where versions.valid_from >= $from_date
         and exists (
-            select 1 from core.espaces as previous
+            select 1 from versions as previous
             where previous.espace_id = versions.espace_id
                 and previous.valid_to = versions.valid_from
         )
