@@ -104,14 +104,26 @@ def _failing_rows(
     any_flag = " or ".join(f"e{index}" for index in conditions)
     values = [value for _, condition_values in conditions.values() for value in condition_values]
     query = f"select * from (select {ROW}, {flags} from frame) where {any_flag} order by {ROW}"
-    con = _database().cursor()  # its own connection: safe beside other threads' cursors
+    # A cursor of the shared database: its own connection, safe beside other threads' cursors.
+    # A large frame gets a database of its own, closed after: DuckDB keeps the memory a query
+    # over millions of rows used (a gigabyte for a ten-million-row feed) until its database
+    # closes, and the shared one never does.
+    con = duckdb.connect() if frame.height >= OWN_DATABASE_ROWS else _database().cursor()
     try:
-        con.register("frame", frame.with_row_index(ROW).to_arrow())
+        # Polars' own Arrow form (string_view): the default one copies every text column.
+        con.register(
+            "frame", frame.with_row_index(ROW).to_arrow(compat_level=pl.CompatLevel.newest())
+        )
         failing = pl.from_arrow(con.sql(query, params=values).to_arrow_table())
         assert isinstance(failing, pl.DataFrame)
         return failing
     finally:
         con.close()
+
+
+# Frames of at least this many rows are evaluated in a database of their own (opening one costs
+# ~45 ms, nothing beside such a query).
+OWN_DATABASE_ROWS = 1_000_000
 
 
 @cache
