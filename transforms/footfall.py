@@ -261,7 +261,7 @@ def read_footfall(
             separator="|",
         ).alias("row_key"),
     )
-    return typed.select(
+    frame = typed.select(
         "source_row",
         "espace_id",
         "month",
@@ -277,4 +277,9 @@ def read_footfall(
         "redirected_raw",
         "row_key",
         *CHECK_COLUMNS,
-    ).collect()
+    ).collect(engine="streaming")
+    # The streaming engine returns columns in many chunks, which DuckDB could only read through
+    # a copy: one chunk per column, a column at a time, so that one column at most is copied.
+    for name in frame.columns:
+        frame = frame.with_columns(frame.get_column(name).rechunk())
+    return frame
