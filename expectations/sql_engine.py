@@ -11,6 +11,7 @@ the frame and are quoted as identifiers.
 
 from __future__ import annotations
 
+import tempfile
 from functools import cache
 from typing import Any
 
@@ -104,14 +105,37 @@ def _failing_rows(
     any_flag = " or ".join(f"e{index}" for index in conditions)
     values = [value for _, condition_values in conditions.values() for value in condition_values]
     query = f"select * from (select {ROW}, {flags} from frame) where {any_flag} order by {ROW}"
-    con = _database().cursor()  # its own connection: safe beside other threads' cursors
+    if frame.height < OWN_DATABASE_ROWS:
+        # A cursor of the shared database: its own connection, safe beside other threads'.
+        return _query_failing(_database().cursor(), frame, query, values)
+    # A large frame gets a database of its own, closed after (DuckDB keeps the memory a query
+    # over millions of rows used until its database closes, and the shared one never does),
+    # with a bounded memory: a uniqueness check over ten million keys takes a gigabyte
+    # otherwise, beside the frame; beyond the bound it spills to a temporary directory.
+    with tempfile.TemporaryDirectory(prefix="fsdata-validation-") as spill:
+        config = {"memory_limit": OWN_DATABASE_MEMORY, "temp_directory": spill}
+        return _query_failing(duckdb.connect(config=config), frame, query, values)
+
+
+def _query_failing(
+    con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, query: str, values: list[Any]
+) -> pl.DataFrame:
     try:
-        con.register("frame", frame.with_row_index(ROW).to_arrow())
+        # Polars' own Arrow form (string_view): the default one copies every text column.
+        con.register(
+            "frame", frame.with_row_index(ROW).to_arrow(compat_level=pl.CompatLevel.newest())
+        )
         failing = pl.from_arrow(con.sql(query, params=values).to_arrow_table())
         assert isinstance(failing, pl.DataFrame)
         return failing
     finally:
         con.close()
+
+
+# Frames of at least this many rows are evaluated in a database of their own (opening one costs
+# ~45 ms, nothing beside such a query), within this memory.
+OWN_DATABASE_ROWS = 1_000_000
+OWN_DATABASE_MEMORY = "512MB"
 
 
 @cache

@@ -25,7 +25,8 @@ def espace_open_in_month(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) ->
     at least one day of its month (open on D: valid_from <= D and (valid_to is null or
     D < valid_to)). Rows already without an espace or a month are left to the suite's rules."""
     incoming = frame.select("espace_id", "month").with_row_index("position")
-    con.register("incoming_months", incoming.to_arrow())
+    # Polars' own Arrow form (string_view): the default one copies the text column.
+    con.register("incoming_months", incoming.to_arrow(compat_level=pl.CompatLevel.newest()))
     try:
         rows = con.execute(
             """

@@ -6,6 +6,7 @@ feed is SYNTHETIC, marked as such in the tables, the exports and the run summary
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import duckdb
 import polars as pl
 from prefect import flow, task
 
-from expectations.runner import ValidationOutcome, validate
+from expectations.runner import RowSplit, ValidationOutcome, split_rows, validate
 from expectations.warehouse_rules import espace_open_in_month
 from flows.execution import SourceChecksum
 from flows.lock import holds_warehouse
@@ -68,6 +69,13 @@ def catalogue(con: duckdb.DuckDBPyConnection, settings: Settings, item: Item) ->
     }
 
 
+def split(parsed: pl.DataFrame, outcomes: list[ValidationOutcome]) -> RowSplit:
+    """The rows kept, with the columns the write stores only: the raw texts, the row key and
+    the check columns are the parsed frame's, released once split (half its memory)."""
+    rows = split_rows(parsed, outcomes[0])
+    return replace(rows, accepted=rows.accepted.select(store.ACCEPTED_COLUMNS))
+
+
 def write(con: duckdb.DuckDBPyConnection, loaded: Loaded) -> store.FootfallChanges | str:
     if store.is_unchanged(con, loaded.rows.accepted):
         return "unchanged"
@@ -119,8 +127,8 @@ def espaces_loaded(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
 SOURCE = Source(
     "footfall", parse, validate_frame, write, summarize, task_args=catalogue,
     in_force=lambda con, source, item: store.feed_in_force(con, item.sha256),
-    precondition=espaces_loaded, warehouse_rules=(espace_open_in_month,),
-    changed_from=lambda loaded: store.first_month(loaded.rows.accepted),
+    precondition=espaces_loaded, warehouse_rules=(espace_open_in_month,), split=split,
+    changed_from=lambda loaded: store.first_month(loaded.rows.accepted), releases_frames=True,
 )  # fmt: skip
 
 

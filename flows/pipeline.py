@@ -21,7 +21,7 @@ import inspect
 import json
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -125,6 +125,10 @@ class Source:
     refusal_hint: Callable[[Loaded], str] = lambda loaded: ""
     # The first date the load changed: `from_date` models are refreshed from it on.
     changed_from: Callable[[Loaded], date | None] = lambda loaded: loaded.item.as_of
+    # Whether the write reads the accepted rows only and the summary neither frame: the parsed
+    # frame is then released once split, the accepted rows once written, instead of at the end
+    # of the run (a ten-million-row feed's frames hold gigabytes through the models' refresh).
+    releases_frames: bool = False
 
     def __post_init__(self) -> None:
         if not self.suite:
@@ -204,6 +208,8 @@ def _finish(source: Source, settings: Settings, pending: Pending) -> LoadSummary
     except SourceFormatError as exc:
         _refuse(source, settings, load_id, item, [refusal(source.suite, exc.rule, exc.detail)])
     outcomes = pending.outcomes.result()
+    # The futures' final states hold the parsed frame: only `parsed` and `loaded` keep it now.
+    pending.parsed = pending.outcomes = None
     if source.warehouse_rules:
         with connect(settings.warehouse_path) as con:
             extra = [rule(con, parsed) for rule in source.warehouse_rules]
@@ -213,14 +219,20 @@ def _finish(source: Source, settings: Settings, pending: Pending) -> LoadSummary
     if any(o.blocking_failed for o in outcomes):
         _refuse(source, settings, load_id, item, outcomes, rows.rows_read, loaded)
     _save_outcomes(settings, source, load_id, outcomes)
+    changed_from = source.changed_from(loaded)
+    if source.releases_frames:
+        del parsed
+        loaded.parsed = None
     with connect(settings.warehouse_path) as con, transaction(con):
         written = source.write(con, loaded)
+        if source.releases_frames:
+            rows = loaded.rows = replace(loaded.rows, accepted=None)
         # A source's write may find the rows are the figures already in force.
         status = "unchanged" if written == "unchanged" else "published"
         archived: dict[Path, Path] = {}
         if status == "published":
             archived = _archive(settings, source, item)
-            refresh_downstream(con, graph.source_models(source.name), source.changed_from(loaded))
+            refresh_downstream(con, graph.source_models(source.name), changed_from)
         message, changes = source.summarize(con, loaded, written)
         for outcome in outcomes:
             record_validation(con, load_id, outcome.suite, outcome.as_rows())

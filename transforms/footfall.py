@@ -155,21 +155,28 @@ def _extra_json(frame: pl.DataFrame, extra: list[str]) -> pl.Series:
     return pl.Series("extra", values, dtype=pl.String)
 
 
-def _partner_codes(frame: pl.DataFrame, aliases: pl.DataFrame | None) -> pl.DataFrame:
-    """For each row: `partner_key` (the matching key of the name given) and `partner_code`
-    (null when the name is empty, unknown or ambiguous)."""
+def _partner_codes(frame: pl.DataFrame, aliases: pl.DataFrame | None) -> tuple[pl.Expr, pl.Expr]:
+    """Expressions of each row's `partner_code` (null when the name is empty, unknown or
+    ambiguous) and `partner_key` (the matching key of the name given)."""
     if aliases is None:
         aliases = default_partner_catalogue().aliases
     lookup = aliases.group_by("alias_normalised").agg(pl.col("partner_code").unique())
     lookup = lookup.filter(pl.col("partner_code").list.len() == 1).select(
         "alias_normalised", pl.col("partner_code").list.first()
     )
-    # A feed names a handful of partners over millions of rows: key each name once.
+    # A feed names a handful of partners over millions of rows: key each name once, then map
+    # each row's name (a join would copy the rows' names once more).
     names = frame.select(pl.col("partner").unique().drop_nulls())
     keys = names.with_columns(
         pl.col("partner").map_elements(partner_key, return_dtype=pl.String).alias("partner_key")
     ).join(lookup, left_on="partner_key", right_on="alias_normalised", how="left")
-    return frame.select("partner").join(keys, on="partner", how="left", maintain_order="left")
+    code, key = (
+        pl.col("partner").replace_strict(
+            keys["partner"], keys[column], default=None, return_dtype=pl.String
+        )
+        for column in ("partner_code", "partner_key")
+    )
+    return code, key
 
 
 def read_footfall(
@@ -215,13 +222,15 @@ def read_footfall(
         .then(pl.date(year, month_number.cast(pl.Int32), 1))
         .otherwise(None)
     )
-    partner_codes = _partner_codes(frame, aliases)
-    typed = frame.with_columns(
+    partner_code, partner_key_of_name = _partner_codes(frame, aliases)
+    # One plan, collected once: the columns only the checks and the row key read (the partner
+    # key) are dropped as soon as they are read, not kept to the end of the read.
+    typed = frame.lazy().with_columns(
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("source_row"),
         month.alias("month"),
         pl.col("month").alias("month_raw"),
-        partner_codes["partner_code"],
-        partner_codes["partner_key"],
+        partner_code.alias("partner_code"),
+        partner_key_of_name.alias("partner_key"),
         pl.col("partner").alias("partner_raw"),
         requests.alias("requests"),
         resolved.alias("resolved"),
@@ -252,7 +261,7 @@ def read_footfall(
             separator="|",
         ).alias("row_key"),
     )
-    return typed.select(
+    frame = typed.select(
         "source_row",
         "espace_id",
         "month",
@@ -268,4 +277,9 @@ def read_footfall(
         "redirected_raw",
         "row_key",
         *CHECK_COLUMNS,
-    )
+    ).collect(engine="streaming")
+    # The streaming engine returns columns in many chunks, which DuckDB could only read through
+    # a copy: one chunk per column, a column at a time, so that one column at most is copied.
+    for name in frame.columns:
+        frame = frame.with_columns(frame.get_column(name).rechunk())
+    return frame

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import polars as pl
+import pyarrow as pa
 
 from warehouse import graph
 from warehouse.health import open_waiting
@@ -332,12 +334,19 @@ def set_snapshot(con: duckdb.DuckDBPyConnection, source: str, as_of: Any, load_i
     )
 
 
+def arrow_view(frame: pl.DataFrame) -> pa.Table:
+    """`frame` as an Arrow table sharing its buffers. Polars' default Arrow form converts every
+    text column to `large_string`, a copy (gigabytes for a ten-million-row feed); its own
+    `string_view` form, which DuckDB reads, is no copy."""
+    return frame.to_arrow(compat_level=pl.CompatLevel.newest())
+
+
 @contextmanager
 def registered(
-    con: duckdb.DuckDBPyConnection, name: str, frame: Any
+    con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A polars frame readable as the view `name` (through Arrow, no copy) for the block."""
-    con.register(name, frame.to_arrow())
+    con.register(name, arrow_view(frame))
     try:
         yield con
     finally:

@@ -25,6 +25,11 @@ from warehouse.partners import frame_of
 SOURCE = "footfall"
 KEY = ("espace_id", "month", "partner_code")
 FIGURES = ("requests", "resolved", "redirected")
+# The columns of a feed's accepted rows that publish_feed reads.
+ACCEPTED_COLUMNS = (
+    "source_row", "espace_id", "month", "partner_code", "partner_raw", "requests", "resolved",
+    "redirected", "quality_flags", "extra",
+)  # fmt: skip
 RAW_COLUMNS = (
     "load_id", "source_row", "espace_id", "month", "partner_code", "partner_raw", "requests",
     "resolved", "redirected", "quality_flags", "is_synthetic", "extra",
