@@ -18,6 +18,8 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from transforms.frames import frame_of, registered
+
 SUPPORTED = frozenset(
     {
         "expect_table_row_count_to_be_between",
@@ -121,13 +123,8 @@ def _query_failing(
     con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, query: str, values: list[Any]
 ) -> pl.DataFrame:
     try:
-        # Polars' own Arrow form (string_view): the default one copies every text column.
-        con.register(
-            "frame", frame.with_row_index(ROW).to_arrow(compat_level=pl.CompatLevel.newest())
-        )
-        failing = pl.from_arrow(con.sql(query, params=values).to_arrow_table())
-        assert isinstance(failing, pl.DataFrame)
-        return failing
+        with registered(con, "frame", frame.with_row_index(ROW)):
+            return frame_of(con, query, values)
     finally:
         con.close()
 

@@ -12,6 +12,7 @@ import duckdb
 import polars as pl
 
 from expectations.runner import RuleResult, ValidationOutcome
+from transforms.frames import registered
 
 # A guard bound no listing reaches, for the first snapshot or an operator's override.
 UNBOUNDED_ROWS = 10**12
@@ -25,9 +26,7 @@ def espace_open_in_month(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) ->
     at least one day of its month (open on D: valid_from <= D and (valid_to is null or
     D < valid_to)). Rows already without an espace or a month are left to the suite's rules."""
     incoming = frame.select("espace_id", "month").with_row_index("position")
-    # Polars' own Arrow form (string_view): the default one copies the text column.
-    con.register("incoming_months", incoming.to_arrow(compat_level=pl.CompatLevel.newest()))
-    try:
+    with registered(con, "incoming_months", incoming):
         rows = con.execute(
             """
             select
@@ -47,8 +46,6 @@ def espace_open_in_month(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) ->
             order by incoming.position
             """
         ).fetchall()
-    finally:
-        con.unregister("incoming_months")
     return RuleResult(
         rule="espace_open_in_month",
         rule_class="row_rejected",

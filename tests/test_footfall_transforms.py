@@ -15,8 +15,8 @@ import pytest
 from expectations.runner import refusal, validate
 from transforms.errors import SourceFormatError
 from transforms.footfall import CHECK_COLUMNS, read_footfall
+from transforms.frames import registered
 from transforms.partners import default_partner_catalogue
-from warehouse.db import registered
 from warehouse.footfall import series_outliers
 
 TODAY = date(2024, 11, 15)

@@ -21,7 +21,7 @@ import duckdb
 from warehouse.archive import file_digest
 from warehouse.db import sql_text, statements, table_exists, transaction
 from warehouse.exports import sweep_orphans
-from warehouse.release_catalog import table_comment
+from warehouse.release_catalog import table_columns, table_comment
 from warehouse.release_parts import Part, part_condition, table_parts
 from warehouse.release_registry import ANALYST_DATABASE, ANALYST_EXTRA_TABLES, DATASETS
 
@@ -77,33 +77,21 @@ def _source(table: str) -> str:
 
 def _signature(con: duckdb.DuckDBPyConnection, table: str) -> str:
     """The table's shape as the analyst sees it: columns, types and descriptions."""
-    schema, _, name = table.partition(".")
-    columns = con.execute(
-        "select column_name, data_type, comment from duckdb_columns() "
-        "where database_name = current_database() and schema_name = ? and table_name = ? "
-        "order by column_index",
-        [schema, name],
-    ).fetchall()
-    text = json.dumps([table_comment(con, table), columns], ensure_ascii=False)
+    text = json.dumps([table_comment(con, table), table_columns(con, table)], ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _copy_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    schema, _, name = table.partition(".")
+    schema = table.partition(".")[0]
     target = _target(table)
     con.execute(f"create schema if not exists {ALIAS}.{_identifier(schema)}")
     con.execute(f"create or replace table {target} as select * from {_source(table)}")
     comment = table_comment(con, table)
     if comment:
         con.execute(f"comment on table {target} is {_literal(comment)}")
-    columns = con.execute(
-        "select column_name, comment from duckdb_columns() "
-        "where database_name = current_database() and schema_name = ? and table_name = ? "
-        "and comment is not null order by column_index",
-        [schema, name],
-    ).fetchall()
-    for column, text in columns:
-        con.execute(f"comment on column {target}.{_identifier(column)} is {_literal(text)}")
+    for column, _, text in table_columns(con, table):
+        if text:
+            con.execute(f"comment on column {target}.{_identifier(column)} is {_literal(text)}")
 
 
 def _copy_publications(con: duckdb.DuckDBPyConnection) -> None:
@@ -141,13 +129,7 @@ def _create_views(path: Path) -> list[str]:
 def _held_parts(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, dict[str, str]]]:
     """What the database being updated holds: per table, its signature and its parts'
     fingerprints (empty for a database built before it recorded them)."""
-    schema, _, name = PARTS_TABLE.partition(".")
-    found = con.execute(
-        "select count(*) from duckdb_tables() "
-        "where database_name = ? and schema_name = ? and table_name = ?",
-        [ALIAS, schema, name],
-    ).fetchall()
-    if not found[0][0]:
+    if not table_exists(con, PARTS_TABLE, ALIAS):
         return {}
     rows = con.execute(
         f"select table_name, signature, part, fingerprint from {ALIAS}.{PARTS_TABLE}"

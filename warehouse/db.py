@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import polars as pl
-import pyarrow as pa
 
+from transforms.frames import registered
 from warehouse import graph
 from warehouse.health import open_waiting
 
@@ -334,33 +333,15 @@ def set_snapshot(con: duckdb.DuckDBPyConnection, source: str, as_of: Any, load_i
     )
 
 
-def arrow_view(frame: pl.DataFrame) -> pa.Table:
-    """`frame` as an Arrow table sharing its buffers. Polars' default Arrow form converts every
-    text column to `large_string`, a copy (gigabytes for a ten-million-row feed); its own
-    `string_view` form, which DuckDB reads, is no copy."""
-    return frame.to_arrow(compat_level=pl.CompatLevel.newest())
-
-
-@contextmanager
-def registered(
-    con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame
-) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A polars frame readable as the view `name` (through Arrow, no copy) for the block."""
-    con.register(name, arrow_view(frame))
-    try:
-        yield con
-    finally:
-        con.unregister(name)
-
-
-def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    """Whether `schema.name` is a table (or view) of the connection's own database (a database
-    attached beside it, the analyst database being built, has tables of the same names)."""
+def table_exists(con: duckdb.DuckDBPyConnection, table: str, database: str | None = None) -> bool:
+    """Whether `schema.name` is a table (or view) of the connection's own database, or of the
+    attached `database` (the analyst database being built has tables of the same names)."""
     schema, _, name = table.partition(".")
     found = con.execute(
-        "select 1 from information_schema.tables where table_catalog = current_database() "
+        "select 1 from information_schema.tables "
+        "where table_catalog = coalesce(?, current_database()) "
         "and table_schema = ? and table_name = ?",
-        [schema, name],
+        [database, schema, name],
     )
     return fetch_first(found) is not None
 

@@ -18,9 +18,9 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from transforms.frames import frame_of, registered
 from transforms.partners import default_reference_dir
-from warehouse.db import fetch_first, insert_frame, record_quarantine, registered, run_model
-from warehouse.partners import frame_of
+from warehouse.db import fetch_first, insert_frame, record_quarantine, run_model
 
 SOURCE = "footfall"
 KEY = ("espace_id", "month", "partner_code")
@@ -226,9 +226,7 @@ def series_outliers(
         order by espace_id, month, partner_code nulls first
     """
     parameters = {"factor": factor, "min_other_months": min_other_months}
-    frame = pl.from_arrow(con.sql(query, params=parameters).to_arrow_table())
-    assert isinstance(frame, pl.DataFrame)
-    return frame
+    return frame_of(con, query, parameters)
 
 
 def flag_outliers(con: duckdb.DuckDBPyConnection, series: pl.DataFrame) -> pl.DataFrame:

@@ -15,6 +15,7 @@ import json
 import duckdb
 import polars as pl
 
+from transforms.frames import frame_of
 from transforms.partners import partner_for_administration
 from warehouse import graph
 from warehouse.db import insert_frame
@@ -86,13 +87,6 @@ def publish_catalogue(
         .with_columns(load),
     )
     _replace(con, "core.official_figures", figures.with_columns(load))
-
-
-def frame_of(con: duckdb.DuckDBPyConnection, query: str) -> pl.DataFrame:
-    """A query's whole result as a polars frame (read to its end)."""
-    frame = pl.from_arrow(con.sql(query).to_arrow_table())
-    assert isinstance(frame, pl.DataFrame)
-    return frame
 
 
 def catalogue_in_force(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame] | None:

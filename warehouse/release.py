@@ -215,13 +215,12 @@ def _export_resource(
         for suffix in suffixes:
             relative = f"{stem}{suffix}"
             record = records.get(relative)
-            problem = disk_problem(exports_dir, record) if record is not None else "missing"
             if record is None or record.fingerprint != part.fingerprint:
                 due.append(suffix)
                 # (a record without a fingerprint predates them: not a repair)
                 if record is not None and record.fingerprint is not None and not fresh:
                     report.repaired.append(f"{relative} ({BEHIND})")
-            elif problem is not None:
+            elif (problem := disk_problem(exports_dir, record)) is not None:
                 due.append(suffix)
                 report.repaired.append(f"{relative} ({problem})")
             elif record.generation != generation:

@@ -69,16 +69,20 @@ def _field_type(duckdb_type: str) -> dict[str, Any]:
     return {"type": "string"}
 
 
-def table_schema(con: duckdb.DuckDBPyConnection, resource: Resource) -> dict[str, Any]:
-    schema, _, name = resource.table.partition(".")
-    columns = con.execute(
+def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str, str | None]]:
+    """The warehouse table's columns in order: name, DuckDB type, description (COMMENT ON)."""
+    schema, _, name = table.partition(".")
+    return con.execute(
         "select column_name, data_type, comment from duckdb_columns() where "
         + _IN_WAREHOUSE
         + " order by column_index",
         [schema, name],
     ).fetchall()
+
+
+def table_schema(con: duckdb.DuckDBPyConnection, resource: Resource) -> dict[str, Any]:
     fields = []
-    for column, data_type, comment in columns:
+    for column, data_type, comment in table_columns(con, resource.table):
         item: dict[str, Any] = {"name": column, **_field_type(data_type)}
         if comment:
             item["description"] = comment
