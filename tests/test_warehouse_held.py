@@ -9,11 +9,14 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from flows.espaces import espaces
+from flows.lock import warehouse_lock
 from fsdata.config import sample_path
 from tests.helpers import query
+from warehouse.db import connect
 from warehouse.health import WarehouseHeld
 
 SAMPLE_2023 = sample_path("espaces", "liste-fs-20231201.csv")
@@ -66,3 +69,37 @@ def test_a_load_gives_up_naming_the_holder_and_writes_nothing(loaded: Path) -> N
         holder.wait()
     assert query(loaded, "select load_id, status from meta.loads order by load_id") == before
     assert not list((loaded / "raw" / "espaces").glob("2024-08-01_*"))
+
+
+def _can_read(path: Path) -> bool:
+    """Whether another process can open the warehouse read-only right now."""
+    code = f"import duckdb\nduckdb.connect({str(path)!r}, read_only=True).close()\n"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
+
+
+def test_a_run_keeps_the_warehouse_between_its_steps_and_lets_go_at_its_end(
+    tmp_path: Path,
+) -> None:
+    """Once a run has opened the warehouse, no reader slips in between two of its steps (the
+    next step would wait for it, or give up half-way); the file is free when the run ends."""
+    path = tmp_path / "warehouse.duckdb"
+    with warehouse_lock(tmp_path, 1):
+        with connect(path) as con:
+            con.execute("create table main.first_step as select 1 as x")
+        assert not _can_read(path)  # between two steps
+        with connect(path) as con:
+            assert con.execute("select x from main.first_step").fetchall() == [(1,)]
+    assert _can_read(path)
+
+
+def test_after_a_duckdb_error_the_next_step_opens_the_warehouse_afresh(tmp_path: Path) -> None:
+    path = tmp_path / "warehouse.duckdb"
+    with warehouse_lock(tmp_path, 1):
+        with pytest.raises(duckdb.Error), connect(path) as con:
+            con.execute("create table main.kept as select 1 as x")
+            held = con.execute("select current_setting('memory_limit')").fetchall()
+            con.execute("select * from main.no_such_table")
+        assert _can_read(path)  # the run's open database was closed with the error
+        with connect(path) as con:
+            assert con.execute("select current_setting('memory_limit')").fetchall() == held
+            assert con.execute("select x from main.kept").fetchall() == [(1,)]

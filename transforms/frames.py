@@ -8,6 +8,7 @@ one polars frame through Arrow. Validation and the warehouse both cross this way
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -30,8 +31,13 @@ def registered(
     con.register(name, arrow_view(frame))
     try:
         yield con
-    finally:
-        con.unregister(name)
+    except BaseException:
+        # A failed statement (or a signal) may have aborted the transaction, and unregistering
+        # then fails too: the error to report is the first one.
+        with contextlib.suppress(duckdb.Error):
+            con.unregister(name)
+        raise
+    con.unregister(name)
 
 
 def frame_of(con: duckdb.DuckDBPyConnection, query: str, parameters: Any = None) -> pl.DataFrame:

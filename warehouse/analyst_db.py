@@ -21,7 +21,7 @@ import duckdb
 from warehouse.archive import file_digest
 from warehouse.db import sql_text, statements, table_exists, transaction
 from warehouse.exports import sweep_orphans
-from warehouse.release_catalog import table_columns, table_comment
+from warehouse.release_catalog import Described, describe_tables
 from warehouse.release_parts import Part, part_condition, table_parts
 from warehouse.release_registry import ANALYST_DATABASE, ANALYST_EXTRA_TABLES, DATASETS
 
@@ -40,8 +40,12 @@ VIEWS = (
 PARTS_TABLE = "meta.table_parts"
 PARTS_COMMENT = (
     "Empreinte du contenu de chaque table de cette base (par année pour les tables publiées "
-    "par année) : une publication ne recopie que ce qui a changé."
+    "par année) : une publication ne recopie que ce qui a changé. La ligne « views » : "
+    "l'empreinte des vues et de la forme des tables qu'elles lisent."
 )
+# The parts table's row for the views (a table's name always has a schema): their SQL and the
+# tables' signatures, so that an update whose views would come out the same leaves them.
+VIEWS_ROW = "views"
 # Tables published a year a file are also updated here a year at a time.
 SPLIT_BY = {r.table: r.split_by for d in DATASETS for r in d.resources if r.split_by}
 PUBLICATIONS_COMMENT = (
@@ -75,21 +79,20 @@ def _source(table: str) -> str:
     return f"{_identifier(schema)}.{_identifier(name)}"
 
 
-def _signature(con: duckdb.DuckDBPyConnection, table: str) -> str:
+def _signature(described: Described) -> str:
     """The table's shape as the analyst sees it: columns, types and descriptions."""
-    text = json.dumps([table_comment(con, table), table_columns(con, table)], ensure_ascii=False)
+    text = json.dumps([described.comment, described.columns], ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _copy_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
+def _copy_table(con: duckdb.DuckDBPyConnection, table: str, described: Described) -> None:
     schema = table.partition(".")[0]
     target = _target(table)
     con.execute(f"create schema if not exists {ALIAS}.{_identifier(schema)}")
     con.execute(f"create or replace table {target} as select * from {_source(table)}")
-    comment = table_comment(con, table)
-    if comment:
-        con.execute(f"comment on table {target} is {_literal(comment)}")
-    for column, _, text in table_columns(con, table):
+    if described.comment:
+        con.execute(f"comment on table {target} is {_literal(described.comment)}")
+    for column, _, text in described.columns:
         if text:
             con.execute(f"comment on column {target}.{_identifier(column)} is {_literal(text)}")
 
@@ -107,10 +110,16 @@ def _copy_publications(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"comment on table {ALIAS}.meta.publications is {_literal(PUBLICATIONS_COMMENT)}")
 
 
-def _create_views(path: Path) -> list[str]:
+def _views_key(parts: list[tuple[str, str, str, str]]) -> str:
+    """What the views depend on: their SQL, which tables there are and their shapes."""
+    texts = [sql_text(f"analyst/{view}") for view in VIEWS]
+    shapes = sorted({(table, signature) for table, signature, _, _ in parts})
+    return hashlib.sha256(json.dumps([texts, shapes]).encode("utf-8")).hexdigest()
+
+
+def _create_views(path: Path) -> None:
     """The views, in a connection of the new database itself so their names bind there. A view
     over a table not published yet is left out."""
-    created = []
     analyst = duckdb.connect(str(path))
     try:
         for view in VIEWS:
@@ -119,11 +128,9 @@ def _create_views(path: Path) -> list[str]:
                     analyst.execute(statement)
             except duckdb.CatalogException:
                 continue
-            created.append(view)
         analyst.execute("checkpoint")
     finally:
         analyst.close()
-    return created
 
 
 def _held_parts(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, dict[str, str]]]:
@@ -137,12 +144,13 @@ def _held_parts(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, dict[str
     held: dict[str, tuple[str, dict[str, str]]] = {}
     for table, signature, part, fingerprint in rows:
         held.setdefault(table, (signature, {}))[1][part] = fingerprint
-    return held
+    return held  # with the views' row: (their key, {})
 
 
 def _bring_table(
     con: duckdb.DuckDBPyConnection,
     table: str,
+    described: Described,
     held: tuple[str, dict[str, str]] | None,
     known: dict[str, list[Part]],
 ) -> list[tuple[str, str, str, str]]:
@@ -151,11 +159,11 @@ def _bring_table(
     of the parts table."""
     split_by = SPLIT_BY.get(table)
     parts = table_parts(con, table, split_by, known)
-    signature = _signature(con, table)
+    signature = _signature(described)
     current = {part.label: part.fingerprint for part in parts}
     if held is None or held[0] != signature or split_by is None:
         if held is None or held[0] != signature or held[1] != current:
-            _copy_table(con, table)
+            _copy_table(con, table, described)
     else:
         target, source = _target(table), _source(table)
         for part in parts:
@@ -225,14 +233,17 @@ def build_analyst_database(
             # One transaction: each statement on its own would commit (and sync) separately.
             with transaction(con):
                 held = _held_parts(con)
+                held_views = held.pop(VIEWS_ROW, ("", {}))[0]
                 tables = analyst_tables(con)
+                described = describe_tables(con, tables)
                 parts = []
                 for table in tables:
-                    parts += _bring_table(con, table, held.get(table), known)
+                    parts += _bring_table(con, table, described[table], held.get(table), known)
                 for gone in held.keys() - set(tables):
                     con.execute(f"drop table if exists {_target(gone)}")
                 _copy_publications(con)
-                _record_parts(con, parts)
+                views = _views_key(parts)
+                _record_parts(con, [*parts, (VIEWS_ROW, views, "", "")])
             # Written here, so that a write error (a full disk) is reported as itself rather
             # than as a failed checkpoint at DETACH.
             con.execute(f"checkpoint {ALIAS}")
@@ -241,7 +252,8 @@ def build_analyst_database(
                 con.execute(f"detach {ALIAS}")
             raise
         con.execute(f"detach {ALIAS}")
-        _create_views(temporary)
+        if views != held_views:
+            _create_views(temporary)
         sha256, size = file_digest(temporary)
         os.replace(temporary, final)
     finally:

@@ -18,7 +18,7 @@ import duckdb
 
 from transforms.frames import registered
 from warehouse import graph
-from warehouse.health import open_waiting
+from warehouse.health import forget_shared, open_waiting
 
 
 def fetch_first(result: duckdb.DuckDBPyConnection) -> tuple[Any, ...] | None:
@@ -144,6 +144,9 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
         if not read_only:
             _ensure_schema(con)
         yield con
+    except duckdb.Error:
+        forget_shared(path)
+        raise
     finally:
         con.close()
 
@@ -336,14 +339,13 @@ def set_snapshot(con: duckdb.DuckDBPyConnection, source: str, as_of: Any, load_i
 def table_exists(con: duckdb.DuckDBPyConnection, table: str, database: str | None = None) -> bool:
     """Whether `schema.name` is a table (or view) of the connection's own database, or of the
     attached `database` (the analyst database being built has tables of the same names)."""
-    schema, _, name = table.partition(".")
-    found = con.execute(
-        "select 1 from information_schema.tables "
-        "where table_catalog = coalesce(?, current_database()) "
-        "and table_schema = ? and table_name = ?",
-        [database, schema, name],
-    )
-    return fetch_first(found) is not None
+    # DuckDB's own name lookup: ~0.15 ms, where a catalogue query costs ~1 ms (a release asks
+    # this ~200 times). A failed lookup leaves an open transaction usable.
+    try:
+        con.table(f"{database}.{table}" if database else table)
+    except duckdb.CatalogException:
+        return False
+    return True
 
 
 def quoted_table(con: duckdb.DuckDBPyConnection, table: str) -> str:

@@ -4,9 +4,11 @@ what DuckDB can open (the way out is `fsdata rebuild`), and the loads a killed r
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,28 +27,53 @@ _HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.*?) \(PID (?P<pi
 DEFAULT_MEMORY_LIMIT = "2GB"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Session:
     """How this process opens a warehouse file: set by the run that holds the fsdata lock of its
-    home. Every connection of a process to one file must have the same DuckDB settings."""
+    home. Every connection of a process to one file must have the same DuckDB settings.
+
+    The run's connections share one open database: the file is opened once (its catalogue read,
+    ~15 ms) and each connection is a cursor on it, where opening the file again at each step
+    cost that and a checkpoint at each close. Closed when the run ends, or after a DuckDB error
+    (the next connection opens the file afresh, as a new connection always did)."""
 
     wait: float = 0.0  # seconds to wait for another process to release the file
     memory_limit: str = DEFAULT_MEMORY_LIMIT  # beyond it, DuckDB spills to disk
+    shared: duckdb.DuckDBPyConnection | None = None
+    shared_inode: int | None = None  # the file it opened: a file renamed away is not reused
+
+    def close_shared(self) -> None:
+        if self.shared is not None:
+            with contextlib.suppress(duckdb.Error):
+                self.shared.close()
+        self.shared = self.shared_inode = None
 
 
 _sessions: dict[str, Session] = {}
+_sessions_guard = threading.Lock()
 
 
 def wait_for_warehouse(
     path: Path, seconds: float | None, memory_limit: str = DEFAULT_MEMORY_LIMIT
 ) -> None:
-    """Connections to `path` wait up to `seconds` for another process to release it and use
-    `memory_limit` (None: back to not waiting)."""
+    """Connections to `path` wait up to `seconds` for another process to release it, use
+    `memory_limit` and share one open database (None: the run is over, the database is closed
+    and connections go back to not waiting)."""
     key = str(Path(path).resolve())
-    if seconds is None:
-        _sessions.pop(key, None)
-    else:
-        _sessions[key] = Session(seconds, memory_limit)
+    with _sessions_guard:
+        previous = _sessions.pop(key, None)
+        if previous is not None:
+            previous.close_shared()
+        if seconds is not None:
+            _sessions[key] = Session(seconds, memory_limit)
+
+
+def forget_shared(path: Path) -> None:
+    """After a DuckDB error on a connection of the run: the next one opens the file afresh."""
+    with _sessions_guard:
+        session = _sessions.get(str(Path(path).resolve()))
+        if session is not None:
+            session.close_shared()
 
 
 def holder_of(error: Exception) -> str | None:
@@ -64,8 +91,28 @@ def holder_of(error: Exception) -> str | None:
 
 def open_waiting(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     """`duckdb.connect`, waiting as `wait_for_warehouse` says while another process holds the
-    file; WarehouseHeld, naming it, when it still does."""
-    session = _sessions.get(str(Path(path).resolve()), Session())
+    file; WarehouseHeld, naming it, when it still does. In a run holding the lock, a cursor on
+    the run's open database."""
+    with _sessions_guard:
+        session = _sessions.get(str(Path(path).resolve()))
+        if session is None:
+            return _open(path, read_only, Session())
+        inode = _inode(path)
+        if session.shared is None or session.shared_inode != inode:
+            session.close_shared()
+            session.shared = _open(path, False, session)
+            session.shared_inode = _inode(path)
+        return session.shared.cursor()
+
+
+def _inode(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_ino
+    except FileNotFoundError:
+        return None
+
+
+def _open(path: Path, read_only: bool, session: Session) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + session.wait
     config = {"memory_limit": session.memory_limit}
     announced = False

@@ -13,7 +13,7 @@ import duckdb
 from warehouse.page_map import draw_map
 from warehouse.page_promises import CSS as PROMISES_CSS
 from warehouse.page_promises import network_chart, tracker_section
-from warehouse.release_catalog import resource_description
+from warehouse.release_catalog import describe_tables, resource_description
 from warehouse.release_parts import resource_stems
 from warehouse.release_registry import Resource
 
@@ -332,6 +332,7 @@ def render_page(
             if dataset.name == "footfall" and synthetic
             else ""
         )
+        comments = describe_tables(con, [r.table for r in present])
         items = []
         for resource in present:
             stems = files[resource.name]
@@ -342,9 +343,11 @@ def render_page(
                 for f in meta["schema"]["fields"]
             )
             key = ", ".join(meta["schema"].get("primaryKey", [])) or "—"
+            comment = comments[resource.table].comment
+            description = resource_description(comment, dataset, resource, synthetic)
             items.append(
                 f'<article class="resource" id="{_e(resource.name)}"><h3>{_e(resource.title)}</h3>'
-                f"<p>{_e(resource_description(con, dataset, resource, synthetic))}</p><dl>"
+                f"<p>{_e(description)}</p><dl>"
                 f"<dt>Lignes</dt><dd>{row_count(con, resource.table)}</dd>"
                 f"<dt>Clé primaire</dt><dd>{_e(key)}</dd>"
                 f"<dt>Télécharger</dt><dd>{_downloads(resource, stems)}</dd></dl>"

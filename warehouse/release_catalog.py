@@ -4,6 +4,8 @@ built from them and from the release's recorded hashes."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,11 +25,6 @@ from warehouse.release_registry import (
     Resource,
 )
 
-# The warehouse's own tables: a database attached beside it (the analyst database being
-# built) has tables of the same names.
-_IN_WAREHOUSE = "database_name = current_database() and schema_name = ? and table_name = ?"
-
-
 # --- what the warehouse holds -----------------------------------------------------------------
 
 
@@ -37,17 +34,6 @@ def row_count(con: duckdb.DuckDBPyConnection, table: str) -> int:
     schema, _, name = table.partition(".")
     row = fetch_first(con.execute(f'select count(*) from "{schema}"."{name}"'))
     return int(row[0]) if row else 0
-
-
-def table_comment(con: duckdb.DuckDBPyConnection, table: str) -> str:
-    schema, _, name = table.partition(".")
-    row = fetch_first(
-        con.execute(
-            "select comment from duckdb_tables() where " + _IN_WAREHOUSE,
-            [schema, name],
-        )
-    )
-    return (row[0] or "") if row else ""
 
 
 def _field_type(duckdb_type: str) -> dict[str, Any]:
@@ -69,20 +55,45 @@ def _field_type(duckdb_type: str) -> dict[str, Any]:
     return {"type": "string"}
 
 
-def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str, str | None]]:
-    """The warehouse table's columns in order: name, DuckDB type, description (COMMENT ON)."""
-    schema, _, name = table.partition(".")
-    return con.execute(
-        "select column_name, data_type, comment from duckdb_columns() where "
-        + _IN_WAREHOUSE
-        + " order by column_index",
-        [schema, name],
-    ).fetchall()
+Column = tuple[str, str, str | None]  # name, DuckDB type, description (COMMENT ON)
 
 
-def table_schema(con: duckdb.DuckDBPyConnection, resource: Resource) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Described:
+    comment: str  # the table's COMMENT ON, "" when none
+    columns: list[Column]  # in order
+
+
+def describe_tables(
+    con: duckdb.DuckDBPyConnection, tables: Collection[str]
+) -> dict[str, Described]:
+    """The warehouse tables' descriptions and columns, in two catalogue reads however many
+    tables (a read costs about as much for one table as for all). A view has columns and no
+    comment; a table absent is left out."""
+    names = list(tables)
+    where = (
+        "database_name = current_database() and list_contains(?, schema_name || '.' || table_name)"
+    )
+    comments = dict(
+        con.execute(
+            f"select schema_name || '.' || table_name, comment from duckdb_tables() where {where}",
+            [names],
+        ).fetchall()
+    )
+    described: dict[str, Described] = {}
+    for table, column, data_type, comment in con.execute(
+        "select schema_name || '.' || table_name, column_name, data_type, comment "
+        f"from duckdb_columns() where {where} order by table_name, column_index",
+        [names],
+    ).fetchall():
+        found = described.setdefault(table, Described(comments.get(table) or "", []))
+        found.columns.append((column, data_type, comment))
+    return described
+
+
+def table_schema(columns: list[Column], resource: Resource) -> dict[str, Any]:
     fields = []
-    for column, data_type, comment in table_columns(con, resource.table):
+    for column, data_type, comment in columns:
         item: dict[str, Any] = {"name": column, **_field_type(data_type)}
         if comment:
             item["description"] = comment
@@ -175,11 +186,11 @@ def _iso(value: Any) -> str | None:
 
 
 def resource_description(
-    con: duckdb.DuckDBPyConnection, dataset: Dataset, resource: Resource, synthetic: bool
+    comment: str, dataset: Dataset, resource: Resource, synthetic: bool
 ) -> str:
     """The table's description (its COMMENT ON), the synthetic warning first where it applies,
     and, for a table published a year a file, how its files are laid out."""
-    description = table_comment(con, resource.table)
+    description = comment
     if dataset.name == "footfall" and synthetic:
         description = f"{SYNTHETIC_WARNING} {description}"
     if resource.split_by is not None:
@@ -195,14 +206,16 @@ def datapackage(con: duckdb.DuckDBPyConnection, recorded: dict[str, FileRecord])
     release wrote), never read back from the folder."""
     publications = source_publications(con)
     synthetic = is_synthetic(con)
+    described = describe_tables(con, [r.table for d in DATASETS for r in d.resources])
     resources = []
     for dataset in DATASETS:
         for resource in dataset.resources:
             stems = resource_stems(dataset, resource, recorded)
-            if not stems or not table_exists(con, resource.table):
+            table = described.get(resource.table)
+            if not stems or table is None:
                 continue
-            description = resource_description(con, dataset, resource, synthetic)
-            schema = table_schema(con, resource)
+            description = resource_description(table.comment, dataset, resource, synthetic)
+            schema = table_schema(table.columns, resource)
             for stem in stems:
                 record = recorded[f"{stem}.csv"]
                 year = stem.rpartition("/")[2] if resource.split_by is not None else ""
