@@ -22,7 +22,7 @@ from warehouse.archive import file_digest
 from warehouse.db import sql_text, statements, table_exists, transaction
 from warehouse.exports import sweep_orphans
 from warehouse.release_catalog import Described, describe_tables
-from warehouse.release_parts import Part, part_condition, table_parts
+from warehouse.release_parts import part_condition, table_parts
 from warehouse.release_registry import ANALYST_DATABASE, ANALYST_EXTRA_TABLES, DATASETS
 
 ALIAS = "analyst_build"
@@ -152,13 +152,12 @@ def _bring_table(
     table: str,
     described: Described,
     held: tuple[str, dict[str, str]] | None,
-    known: dict[str, list[Part]],
 ) -> list[tuple[str, str, str, str]]:
     """Make the copy of `table` the warehouse's: parts whose fingerprint changed are replaced
     (a year of footfall, not ten), the whole table when its shape changed. Returns its rows
     of the parts table."""
     split_by = SPLIT_BY.get(table)
-    parts = table_parts(con, table, split_by, known)
+    parts = table_parts(con, table, split_by)
     signature = _signature(described)
     current = {part.label: part.fingerprint for part in parts}
     if held is None or held[0] != signature or split_by is None:
@@ -204,13 +203,10 @@ def build_analyst_database(
     con: duckdb.DuckDBPyConnection,
     exports_dir: Path,
     update: bool = False,
-    known: dict[str, list[Part]] | None = None,
 ) -> tuple[str, int]:
     """Write `exports/france_services.duckdb` from the warehouse `con`; return the sha256 and
     size of the file written. With `update` (the file in place is the one the release
-    recorded), the new file starts as a copy of it and only what changed is copied again.
-    `known`: the tables' parts the release has already scanned."""
-    known = {} if known is None else known
+    recorded), the new file starts as a copy of it and only what changed is copied again."""
     exports_dir.mkdir(parents=True, exist_ok=True)
     final = exports_dir / ANALYST_DATABASE
     prefix = f".{ANALYST_DATABASE}.tmp-"
@@ -238,7 +234,7 @@ def build_analyst_database(
                 described = describe_tables(con, tables)
                 parts = []
                 for table in tables:
-                    parts += _bring_table(con, table, described[table], held.get(table), known)
+                    parts += _bring_table(con, table, described[table], held.get(table))
                 for gone in held.keys() - set(tables):
                     con.execute(f"drop table if exists {_target(gone)}")
                 _copy_publications(con)

@@ -20,6 +20,9 @@ reported and never certified. A run that publishes nothing on an intact release 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -335,37 +338,66 @@ def _publish_release(
         add_entry(con, source, load_id, changelog_entry(entry, deltas, datetime.now(UTC)))
     current = generations(con)
     known: dict[str, list[Part]] = {}
-    for dataset in DATASETS:
-        if dataset.name in current and _published(con, dataset, records):
-            _export_dataset(
-                con,
-                exports_dir,
-                dataset,
-                current[dataset.name],
-                dataset.name in fresh,
-                records,
-                report,
-                known,
-            )
-    if current:
-        newest = max(current.values())
-        held = records.get(ANALYST_DATABASE)
-        write, why = _why(exports_dir, held, newest, published)
-        if write:
-            intact = held is not None and disk_problem(exports_dir, held) is None
-            sha256, size = build_analyst_database(con, exports_dir, intact, known)
-            record = stamped(exports_dir, FileRecord(ANALYST_DATABASE, sha256, size, None, newest))
-            record_files(con, [record])
-            records[ANALYST_DATABASE] = record
-            report.written.append(exports_dir / ANALYST_DATABASE)
-            if why:
-                report.repaired.append(f"{ANALYST_DATABASE} ({why})")
+    with _analyst_database_beside(con, exports_dir, current, published, records, report):
+        for dataset in DATASETS:
+            if dataset.name in current and _published(con, dataset, records):
+                _export_dataset(
+                    con,
+                    exports_dir,
+                    dataset,
+                    current[dataset.name],
+                    dataset.name in fresh,
+                    records,
+                    report,
+                    known,
+                )
     # GX's own Data Docs are built on demand (warehouse/datadocs.py, `fsdata docs`, the end of
     # the demo): importing GX costs more than the rest of a listing's publication.
     _write_release_files(con, exports_dir, validation_dir, records, report)
     for line in report.lines():
         print(line)
     return report
+
+
+@contextmanager
+def _analyst_database_beside(
+    con: duckdb.DuckDBPyConnection,
+    exports_dir: Path,
+    current: dict[str, int],
+    published: bool,
+    records: dict[str, FileRecord],
+    report: ReleaseReport,
+) -> Iterator[None]:
+    """The analyst database, when it is behind, built in a thread of its own (its own
+    connection to the warehouse) while the block exports the data files: both are mostly
+    DuckDB's work, which runs outside Python's lock. Recorded once both are done; a failure of
+    the block stops the build and is the one raised."""
+    held = records.get(ANALYST_DATABASE)
+    newest = max(current.values()) if current else None
+    write, why = _why(exports_dir, held, newest, published) if newest else (False, None)
+    if not write:
+        yield
+        return
+    assert newest is not None
+    intact = held is not None and disk_problem(exports_dir, held) is None
+    builder = con.cursor()
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="analyst-database") as pool:
+            building = pool.submit(build_analyst_database, builder, exports_dir, intact)
+            try:
+                yield
+            except BaseException:
+                builder.interrupt()
+                raise
+        sha256, size = building.result()
+    finally:
+        builder.close()
+    record = stamped(exports_dir, FileRecord(ANALYST_DATABASE, sha256, size, None, newest))
+    record_files(con, [record])
+    records[ANALYST_DATABASE] = record
+    report.written.append(exports_dir / ANALYST_DATABASE)
+    if why:
+        report.repaired.append(f"{ANALYST_DATABASE} ({why})")
 
 
 def _write_release_files(

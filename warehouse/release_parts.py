@@ -51,7 +51,7 @@ def table_parts(
     """The parts of `table` as the warehouse has them now (the whole table, or a part a year of
     `split_by`), with their rows and fingerprints, in one scan. `table` and `split_by` are
     identifiers named in code. `known` keeps what one release run computed (the warehouse
-    does not change during it: the files and the analyst database share one scan)."""
+    does not change during it: a table's files are checked and written from one scan)."""
     if known is not None and table in known:
         return known[table]
     parts = _scan_parts(con, table, split_by)
