@@ -7,6 +7,7 @@ SYNTHETIC feed file itself.
 
 from __future__ import annotations
 
+import gc
 import json
 from datetime import date
 from pathlib import Path
@@ -191,6 +192,22 @@ def test_same_file_twice_changes_nothing(prefect_server: None, loaded_home: Path
         query(loaded_home, "select * exclude (load_id) from core.footfall order by all") == before
     )
     assert query(loaded_home, "select count(*) from raw.footfall") == [(2,)]
+
+
+def test_a_feed_is_not_held_in_memory_once_loaded(prefect_server: None, loaded_home: Path) -> None:
+    """The parsed feed (its `row_key` column is its own) and its accepted rows are freed by the
+    end of the load: nothing (Prefect's result store among others) keeps a ten-million-row
+    feed's gigabyte through the marts' refresh and the release."""
+
+    def feed_frames() -> set[int]:
+        gc.collect()
+        frames = [o for o in gc.get_objects() if isinstance(o, pl.DataFrame)]
+        return {id(f) for f in frames if {"row_key", "quality_flags"} & set(f.columns)}
+
+    before = feed_frames()  # another test's, if any
+    path = feed(loaded_home, ["1,2024-01,,300,250,30", "2,2024-01,CAF,50,45,3"])
+    assert footfall(home=str(loaded_home), file=str(path))["status"] == "published"
+    assert feed_frames() <= before
 
 
 def test_a_resent_month_replaces_that_month(prefect_server: None, loaded_home: Path) -> None:

@@ -56,33 +56,51 @@ CHECK_COLUMNS = (
 """Derived boolean columns checked by `expectations/footfall.json`; never null."""
 
 
-def _parquet_columns(path: Path, limits: InputLimits) -> pl.DataFrame:
-    """A Parquet file as text columns, values rendered the way a CSV would hold them."""
+def _parquet_columns(path: Path, limits: InputLimits) -> pl.LazyFrame:
+    """A Parquet file as text columns, values rendered the way a CSV would hold them: a plan,
+    read in one pass with the rest of the feed's parse (the file is never held as text)."""
     check_parquet(path, limits)
     try:
-        frame = pl.read_parquet(path)
+        schema = pl.read_parquet_schema(path)
     except Exception as exc:  # polars raises several error types for a damaged file
         raise SourceFormatError(path.name, "file_parseable", f"unreadable Parquet: {exc}") from exc
-    columns: list[pl.Series] = []
-    for series in frame.iter_columns():
-        dtype = series.dtype
+    columns: list[pl.Expr] = []
+    for name, dtype in schema.items():
+        column = pl.col(name)
         if dtype.is_float():
-            integral = series.is_not_nan() & (series == series.round(0))
+            integral = column.is_not_nan() & (column == column.round(0))
             text = (
-                pl.select(
-                    pl.when(integral)
-                    .then(series.cast(pl.Int64, strict=False).cast(pl.String))
-                    .otherwise(series.cast(pl.String))
-                )
-                .to_series()
-                .alias(series.name)
+                pl.when(integral)
+                .then(column.cast(pl.Int64, strict=False).cast(pl.String))
+                .otherwise(column.cast(pl.String))
             )
         elif isinstance(dtype, (pl.Date, pl.Datetime)):
-            text = series.dt.strftime("%Y-%m-%d")
+            text = column.dt.strftime("%Y-%m-%d")
         else:
-            text = series.cast(pl.String, strict=False)
-        columns.append(text)
-    return pl.DataFrame(columns)
+            text = column.cast(pl.String, strict=False)
+        columns.append(text.alias(name))
+    return pl.scan_parquet(path).select(columns)
+
+
+def _collected(plan: pl.LazyFrame, file: str, parquet: bool) -> pl.DataFrame:
+    """Run a plan over the feed; a Parquet file damaged past its footer fails here."""
+    try:
+        return plan.collect(engine="streaming")
+    except pl.exceptions.ComputeError as exc:
+        if not parquet:
+            raise
+        raise SourceFormatError(file, "file_parseable", f"unreadable Parquet: {exc}") from exc
+
+
+def _check_cells(text: pl.LazyFrame, file: str, limits: InputLimits) -> None:
+    """`check_frame_cells` on a plan: the longest cell of each column in one pass, the column
+    holding a cell over the limit read whole (only to name its row)."""
+    names = text.collect_schema().names()
+    longest = _collected(text.select(pl.col(names).str.len_bytes().max()), file, True).row(0)
+    over = [
+        n for n, size in zip(names, longest, strict=True) if (size or 0) > limits.max_cell_bytes
+    ]
+    check_frame_cells(_collected(text.select(over[:1]), file, True), file, limits)
 
 
 def _canonical_columns(header: list[str], file: str) -> list[str]:
@@ -107,13 +125,14 @@ def _canonical_columns(header: list[str], file: str) -> list[str]:
     return names
 
 
-def _raw_frame(path: Path, limits: InputLimits) -> tuple[pl.DataFrame, list[str]]:
-    """The file as text columns under canonical names, plus the names of the unknown columns.
-    Cells are trimmed; empty cells are null."""
+def _raw_frame(path: Path, limits: InputLimits) -> tuple[pl.LazyFrame, list[str]]:
+    """The file as text columns under canonical names, plus the names of the unknown columns:
+    a plan (a CSV's rows are read already; a Parquet file is read when the plan runs). Cells
+    are trimmed; empty cells are null."""
     if path.suffix.lower() in (".parquet", ".pq"):
         text = _parquet_columns(path, limits)
-        check_frame_cells(text, path.name, limits, first_row=1)
-        header = text.columns
+        _check_cells(text, path.name, limits)
+        header = text.collect_schema().names()
         names = _canonical_columns(header, path.name)
         frame = text.rename(dict(zip(header, names, strict=True)))
     else:
@@ -121,15 +140,14 @@ def _raw_frame(path: Path, limits: InputLimits) -> tuple[pl.DataFrame, list[str]
         names = _canonical_columns(header, path.name)
         width = len(names)
         rows = [(list(row) + [None] * width)[:width] for row in text_rows]
-        frame = pl.DataFrame(rows, schema=dict.fromkeys(names, pl.String), orient="row")
+        frame = pl.DataFrame(rows, schema=dict.fromkeys(names, pl.String), orient="row").lazy()
     trimmed = [pl.col(name).str.strip_chars() for name in names]
     frame = frame.with_columns(
         pl.when(cell == "").then(None).otherwise(cell).alias(name)
         for cell, name in zip(trimmed, names, strict=True)
     )
-    for column in OPTIONAL_COLUMNS:
-        if column not in frame.columns:
-            frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(column))
+    missing = [column for column in OPTIONAL_COLUMNS if column not in names]
+    frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(c) for c in missing)
     known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
     extra = [n for n in names if n not in known]
     return frame, extra
@@ -145,17 +163,20 @@ def _count(column: str) -> tuple[pl.Expr, pl.Expr]:
     return value, valid
 
 
-def _extra_json(frame: pl.DataFrame, extra: list[str]) -> pl.Series:
+def _extra_json(frame: pl.LazyFrame, extra: list[str], file: str, parquet: bool) -> pl.Expr:
+    """The unknown columns of each row as one JSON object text (`{}` when there are none)."""
     if not extra:
-        return pl.Series("extra", ["{}"] * frame.height, dtype=pl.String)
+        return pl.lit("{}", dtype=pl.String).alias("extra")
     values = [
         json.dumps(dict(zip(extra, row, strict=True)), ensure_ascii=False)
-        for row in frame.select(extra).iter_rows()
+        for row in _collected(frame.select(extra), file, parquet).iter_rows()
     ]
-    return pl.Series("extra", values, dtype=pl.String)
+    return pl.lit(pl.Series("extra", values, dtype=pl.String)).alias("extra")
 
 
-def _partner_codes(frame: pl.DataFrame, aliases: pl.DataFrame | None) -> tuple[pl.Expr, pl.Expr]:
+def _partner_codes(
+    frame: pl.LazyFrame, aliases: pl.DataFrame | None, file: str, parquet: bool
+) -> tuple[pl.Expr, pl.Expr]:
     """Expressions of each row's `partner_code` (null when the name is empty, unknown or
     ambiguous) and `partner_key` (the matching key of the name given)."""
     if aliases is None:
@@ -166,7 +187,7 @@ def _partner_codes(frame: pl.DataFrame, aliases: pl.DataFrame | None) -> tuple[p
     )
     # A feed names a handful of partners over millions of rows: key each name once, then map
     # each row's name (a join would copy the rows' names once more).
-    names = frame.select(pl.col("partner").unique().drop_nulls())
+    names = _collected(frame.select(pl.col("partner").unique().drop_nulls()), file, parquet)
     keys = names.with_columns(
         pl.col("partner").map_elements(partner_key, return_dtype=pl.String).alias("partner_key")
     ).join(lookup, left_on="partner_key", right_on="alias_normalised", how="left")
@@ -210,6 +231,7 @@ def read_footfall(
     espace history: it is made in the warehouse, not here.
     """
     frame, extra = _raw_frame(path, limits)
+    parquet = path.suffix.lower() in (".parquet", ".pq")
     first_of_month = date(today.year, today.month, 1)
     requests, requests_ok = _count("requests")
     resolved, resolved_ok = _count("resolved")
@@ -222,10 +244,10 @@ def read_footfall(
         .then(pl.date(year, month_number.cast(pl.Int32), 1))
         .otherwise(None)
     )
-    partner_code, partner_key_of_name = _partner_codes(frame, aliases)
+    partner_code, partner_key_of_name = _partner_codes(frame, aliases, path.name, parquet)
     # One plan, collected once: the columns only the checks and the row key read (the partner
     # key) are dropped as soon as they are read, not kept to the end of the read.
-    typed = frame.lazy().with_columns(
+    typed = frame.with_columns(
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("source_row"),
         month.alias("month"),
         pl.col("month").alias("month_raw"),
@@ -242,7 +264,7 @@ def read_footfall(
         (pl.col("requests").is_not_null() & requests_ok & resolved_ok & redirected_ok).alias(
             "counts_are_integers"
         ),
-        _extra_json(frame, extra),
+        _extra_json(frame, extra, path.name, parquet),
     )
     typed = typed.with_columns(
         pl.col("month").is_not_null().alias("month_parseable"),
@@ -261,7 +283,7 @@ def read_footfall(
             separator="|",
         ).alias("row_key"),
     )
-    frame = typed.select(
+    canonical = typed.select(
         "source_row",
         "espace_id",
         "month",
@@ -277,7 +299,8 @@ def read_footfall(
         "redirected_raw",
         "row_key",
         *CHECK_COLUMNS,
-    ).collect(engine="streaming")
+    )
+    frame = _collected(canonical, path.name, parquet)
     # The streaming engine returns columns in many chunks, which DuckDB could only read through
     # a copy: one chunk per column, a column at a time, so that one column at most is copied.
     for name in frame.columns:

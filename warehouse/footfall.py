@@ -283,13 +283,14 @@ def flag_outliers(con: duckdb.DuckDBPyConnection, series: pl.DataFrame) -> pl.Da
     return outliers
 
 
-# Months of marts.footfall_monthly computed by one statement: its memory is that of a year of
-# figures (and the year before), whatever the history.
-MONTHS_PER_STEP = 12
+# Months of marts.footfall_monthly computed by one statement: its memory is that of half a year
+# of figures (and the year before), whatever the history. A first load of ten years refreshes
+# in 20 steps (a year a step peaked at 3.1 GiB there instead of 2.6, for 3 % less time).
+MONTHS_PER_STEP = 6
 
 
 def refresh_monthly(con: duckdb.DuckDBPyConnection, from_date: date) -> None:
-    """Bring marts.footfall_monthly up to date from `from_date`'s month on, a year at a time
+    """Bring marts.footfall_monthly up to date from `from_date`'s month on, six months at a time
     (sql/marts/footfall_monthly__refresh.sql)."""
     first = from_date.replace(day=1)
     row = fetch_first(
