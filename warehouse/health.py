@@ -95,14 +95,13 @@ def open_waiting(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     the run's open database."""
     with _sessions_guard:
         session = _sessions.get(str(Path(path).resolve()))
-        if session is None:
-            return _open(path, read_only, Session())
-        inode = _inode(path)
-        if session.shared is None or session.shared_inode != inode:
-            session.close_shared()
-            session.shared = _open(path, False, session)
-            session.shared_inode = _inode(path)
-        return session.shared.cursor()
+        if session is not None:
+            if session.shared is None or session.shared_inode != _inode(path):
+                session.close_shared()
+                session.shared = _open(path, False, session)
+                session.shared_inode = _inode(path)
+            return session.shared.cursor()
+    return _open(path, read_only, Session())
 
 
 def _inode(path: Path) -> int | None:
