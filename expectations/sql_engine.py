@@ -19,6 +19,7 @@ import duckdb
 import polars as pl
 
 from transforms.frames import frame_of, registered
+from warehouse.db import quote_identifier
 
 SUPPORTED = frozenset(
     {
@@ -43,10 +44,6 @@ def supports(suite: dict[str, Any]) -> bool:
         e["type"] in SUPPORTED and "row_condition" not in e.get("kwargs", {})
         for e in suite["expectations"]
     )
-
-
-def _identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def resolve(kwargs: dict[str, Any], parameters: dict[str, Any]) -> dict[str, Any]:
@@ -161,7 +158,7 @@ def _table_outcome(frame: pl.DataFrame, kind: str, kwargs: dict[str, Any]) -> di
 def _row_condition(frame: pl.DataFrame, kind: str, kwargs: dict[str, Any]) -> tuple[str, list[Any]]:
     """An SQL condition true on the rows that break the expectation, and its parameters."""
     if kind == "expect_compound_columns_to_be_unique":
-        columns = [_identifier(c) for c in kwargs["column_list"]]
+        columns = [quote_identifier(c) for c in kwargs["column_list"]]
         listed = ", ".join(columns)
         any_value = " or ".join(f"{c} is not null" for c in columns)
         return (
@@ -169,7 +166,7 @@ def _row_condition(frame: pl.DataFrame, kind: str, kwargs: dict[str, Any]) -> tu
             f"group by all having count(*) > 1)",
             [],
         )
-    column = _identifier(kwargs["column"])
+    column = quote_identifier(kwargs["column"])
     if kwargs["column"] not in frame.columns:
         raise KeyError(f"column {kwargs['column']!r} is not in the frame")
     if kind == "expect_column_values_to_not_be_null":

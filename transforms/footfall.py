@@ -83,10 +83,11 @@ def _parquet_columns(path: Path, limits: InputLimits) -> pl.LazyFrame:
 
 
 def _collected(plan: pl.LazyFrame, file: str, parquet: bool) -> pl.DataFrame:
-    """Run a plan over the feed; a Parquet file damaged past its footer fails here."""
+    """Run a plan over the feed; a Parquet file damaged past its footer fails here (polars
+    raises several error types for a damaged file, as when it read the file at once)."""
     try:
         return plan.collect(engine="streaming")
-    except pl.exceptions.ComputeError as exc:
+    except (pl.exceptions.PolarsError, OSError) as exc:
         if not parquet:
             raise
         raise SourceFormatError(file, "file_parseable", f"unreadable Parquet: {exc}") from exc

@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse.archive import file_digest
-from warehouse.db import sql_text, statements, table_exists, transaction
+from warehouse.db import quote_identifier, sql_text, statements, table_exists, transaction
 from warehouse.exports import sweep_orphans
 from warehouse.release_catalog import Described, describe_tables
 from warehouse.release_parts import part_condition, table_parts
@@ -65,18 +65,14 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _target(table: str) -> str:
     schema, _, name = table.partition(".")
-    return f"{ALIAS}.{_identifier(schema)}.{_identifier(name)}"
+    return f"{ALIAS}.{quote_identifier(schema)}.{quote_identifier(name)}"
 
 
 def _source(table: str) -> str:
     schema, _, name = table.partition(".")
-    return f"{_identifier(schema)}.{_identifier(name)}"
+    return f"{quote_identifier(schema)}.{quote_identifier(name)}"
 
 
 def _signature(described: Described) -> str:
@@ -88,13 +84,14 @@ def _signature(described: Described) -> str:
 def _copy_table(con: duckdb.DuckDBPyConnection, table: str, described: Described) -> None:
     schema = table.partition(".")[0]
     target = _target(table)
-    con.execute(f"create schema if not exists {ALIAS}.{_identifier(schema)}")
+    con.execute(f"create schema if not exists {ALIAS}.{quote_identifier(schema)}")
     con.execute(f"create or replace table {target} as select * from {_source(table)}")
     if described.comment:
         con.execute(f"comment on table {target} is {_literal(described.comment)}")
     for column, _, text in described.columns:
         if text:
-            con.execute(f"comment on column {target}.{_identifier(column)} is {_literal(text)}")
+            column_name = f"{target}.{quote_identifier(column)}"
+            con.execute(f"comment on column {column_name} is {_literal(text)}")
 
 
 def _copy_publications(con: duckdb.DuckDBPyConnection) -> None:

@@ -348,13 +348,18 @@ def table_exists(con: duckdb.DuckDBPyConnection, table: str, database: str | Non
     return True
 
 
+def quote_identifier(name: str) -> str:
+    """`name` as an SQL identifier (a column, schema or table name), its quotes doubled."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def quoted_table(con: duckdb.DuckDBPyConnection, table: str) -> str:
     """`"schema"."name"` for a table named in code, checked against the warehouse's tables:
     an identifier is never built from data."""
     if not table_exists(con, table):
         raise ValueError(f"no table {table!r}")
     schema, _, name = table.partition(".")
-    return f'"{schema}"."{name}"'
+    return f"{quote_identifier(schema)}.{quote_identifier(name)}"
 
 
 def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: Any) -> None:

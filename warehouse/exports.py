@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse.archive import file_digest
-from warehouse.db import quoted_table
+from warehouse.db import quote_identifier, quoted_table
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 
@@ -28,7 +28,7 @@ def _csv_select(con: duckdb.DuckDBPyConnection, identifier: str, condition: str)
     columns = con.execute(f"select * from {identifier} limit 0").description
     parts = []
     for column in columns:
-        quoted = '"' + column[0].replace('"', '""') + '"'
+        quoted = quote_identifier(column[0])
         type_name = str(column[1]).upper()
         if type_name in ("VARCHAR", "STRING", "JSON"):
             # A spreadsheet executes a cell starting with one of these: quote such text.

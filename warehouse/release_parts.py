@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from warehouse.db import quoted_table
+from warehouse.db import quote_identifier, quoted_table
 from warehouse.release_registry import DATASET_BY_NAME, Dataset, Resource
 
 UNDATED = "sans_date"  # the part of a split table whose date is null
@@ -29,14 +29,10 @@ class Part:
     fingerprint: str
 
 
-def _quoted(column: str) -> str:
-    return '"' + column.replace('"', '""') + '"'
-
-
 def part_condition(split_by: str, label: str) -> str:
     """The rows of the part `label` of a table split by `split_by` (a label is a year the
     warehouse returned, checked here, or UNDATED)."""
-    column = _quoted(split_by)
+    column = quote_identifier(split_by)
     if label == UNDATED:
         return f"{column} is null"
     return f"year({column}) = {int(label)}"
@@ -68,7 +64,7 @@ def _scan_parts(con: duckdb.DuckDBPyConnection, table: str, split_by: str | None
         ).fetchall()[0]
         return [Part("", "", int(count), f"{count}:{digest}")]
     rows = con.execute(
-        f"select year({_quoted(split_by)}) as part_year, count(*), sum(hash(t))::varchar "
+        f"select year({quote_identifier(split_by)}) as part_year, count(*), sum(hash(t))::varchar "
         f"from {identifier} as t group by part_year order by part_year nulls last"
     ).fetchall()
     labels = [(str(int(year)) if year is not None else UNDATED, n, d) for year, n, d in rows]
